@@ -1,0 +1,1 @@
+"""The med-spa HIPAA environment: a Pulumi program, its config model and its components."""
