@@ -55,6 +55,7 @@ PREVIOUS_GENERATION_DB_CLASSES = re.compile(r"^db\.(t1|t2|m1|m2|m3|r3)\.")
 _NON_ALLOWLIST_NETWORKS = [
     ipaddress.ip_network(n)
     for n in (
+        "0.0.0.0/8",
         "10.0.0.0/8",
         "172.16.0.0/12",
         "192.168.0.0/16",
@@ -258,16 +259,20 @@ class SpaConfig(BaseModel):
     @model_validator(mode="after")
     def _cross_field(self) -> SpaConfig:
         if self.region == self.dr_region:
-            raise ValueError(f"drRegion {self.dr_region!r} must differ from aws:region")
+            raise ValueError(f"{NAMESPACE}:drRegion: {self.dr_region!r} must differ from aws:region")
         if self.long_backup_retention_days < self.cold_storage_after_days + COLD_STORAGE_GAP_DAYS:
             raise ValueError(
-                f"longBackupRetentionDays {self.long_backup_retention_days} must be at least "
-                f"coldStorageAfterDays + {COLD_STORAGE_GAP_DAYS}"
+                f"{NAMESPACE}:coldStorageAfterDays: {self.cold_storage_after_days} leaves fewer than "
+                f"{COLD_STORAGE_GAP_DAYS} days in cold storage before longBackupRetentionDays "
+                f"({self.long_backup_retention_days})"
             )
         if self.long_backup_retention_days < self.backup_retention_days:
-            raise ValueError("longBackupRetentionDays must not be shorter than backupRetentionDays")
+            raise ValueError(
+                f"{NAMESPACE}:longBackupRetentionDays: {self.long_backup_retention_days} must not be "
+                f"shorter than backupRetentionDays ({self.backup_retention_days})"
+            )
         if len(set(self.phi_buckets)) != len(self.phi_buckets):
-            raise ValueError(f"phiBuckets {list(self.phi_buckets)!r} lists a bucket twice")
+            raise ValueError(f"{NAMESPACE}:phiBuckets: {list(self.phi_buckets)!r} lists a bucket twice")
         return self
 
     @property
@@ -291,12 +296,24 @@ def _display_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+_FRIENDLY_MESSAGES = {
+    "tuple_type": "must be a list (in YAML, one '- value' line per item)",
+    "too_short": "must list at least one value",
+    "too_long": "lists too many values",
+    "string_type": "must be a text value",
+    "bool_parsing": "must be true or false",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+}
+
+
 def _first_error(exc: ValidationError, raw: Mapping[str, Any]) -> str:
     error = exc.errors()[0]
     location = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
     field = location[0] if location else ""
     key = _key_for_field(field)
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    message = _FRIENDLY_MESSAGES.get(str(error.get("type")), message)
     if error.get("type") == "missing":
         return f"{key}: required key is missing"
     if error.get("type") == "extra_forbidden":
@@ -334,7 +351,7 @@ def from_mapping(spa: str, values: Mapping[str, Any]) -> SpaConfig:
     except ValidationError as exc:
         shown = {_key_for_field(k) if k != "aws:region" else k: v for k, v in data.items()}
         raw = {**shown, **{k: v for k, v in values.items() if isinstance(k, str)}}
-        raise ConfigError(_first_error(exc, raw)) from None
+        raise ConfigError(" ".join(_first_error(exc, raw).split())) from None
 
 
 def stack_file(stacks_dir: Path, spa: str) -> Path:
