@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-run", action="store_true", help="set up only; do not run the demo job")
     args = parser.parse_args()
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - users may run an older python3
         sys.exit("[bootstrap] error: Python 3.11 or newer is required")
 
     _ensure_venv(KIT_VENV, ["-e", ".[dev]"], [ROOT / "pyproject.toml"], "kit")

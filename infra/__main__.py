@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 
 from infra.config import ConfigError, from_pulumi_runtime
-from infra.pulumi_config import runtime_config_values
 from infra.program import build
+from infra.pulumi_config import runtime_config_values
 
 try:
     _config = from_pulumi_runtime(pulumi.get_stack(), runtime_config_values())

@@ -10,7 +10,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from enum import Enum
+from enum import Enum, StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -89,7 +89,9 @@ def _check_allowlist_cidr(value: str) -> str:
         raise ValueError(f"{value!r} opens access to the whole internet")
     bound = MAX_IPV4_PREFIX_BREADTH if network.version == 4 else MAX_IPV6_PREFIX_BREADTH
     if network.prefixlen < bound:
-        raise ValueError(f"{value!r} is broader than /{bound}; list the office's or contractor's own addresses")
+        raise ValueError(
+            f"{value!r} is broader than /{bound}; list the office's or contractor's own addresses"
+        )
     for reserved in _NON_ALLOWLIST_NETWORKS:
         if network.version == reserved.version and network.subnet_of(reserved):  # type: ignore[arg-type]
             raise ValueError(
@@ -124,19 +126,19 @@ def known_regions() -> frozenset[str]:
     return frozenset(session.get_available_regions("ec2", partition_name="aws"))
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     PROD = "prod"
     STAGING = "staging"
     DEV = "dev"
 
 
-class DbEngine(str, Enum):
+class DbEngine(StrEnum):
     POSTGRES = "postgres"
     MYSQL = "mysql"
     MARIADB = "mariadb"
 
 
-class VaultLockMode(str, Enum):
+class VaultLockMode(StrEnum):
     COMPLIANCE = "compliance"
     GOVERNANCE = "governance"
 
@@ -144,9 +146,7 @@ class VaultLockMode(str, Enum):
 class SpaConfig(BaseModel):
     """Everything a spa's stack may set. Field aliases are the camelCase keys of the stack file."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, coerce_numbers_to_str=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, coerce_numbers_to_str=True)
 
     spa: Slug = Field(description="Spa identifier, the stack name; prefixes every resource name.")
     region: Region = Field(alias="aws:region", description="Primary region.")
@@ -191,7 +191,9 @@ class SpaConfig(BaseModel):
         if not re.fullmatch(r"db\.[a-z0-9]+\.[a-z0-9]+", value):
             raise ValueError(f"{value!r} is not an RDS instance class such as db.t4g.medium")
         if PREVIOUS_GENERATION_DB_CLASSES.match(value):
-            raise ValueError(f"{value!r} is a previous-generation class; choose a current one (db.t4g, db.m7g)")
+            raise ValueError(
+                f"{value!r} is a previous-generation class; choose a current one (db.t4g, db.m7g)"
+            )
         return value
 
     @field_validator("vpc_cidr")
@@ -337,11 +339,11 @@ def from_mapping(spa: str, values: Mapping[str, Any]) -> SpaConfig:
     data: dict[str, Any] = {"spa": spa}
     for key, value in values.items():
         if not isinstance(key, str) or ":" not in key:
-            raise ConfigError(f"{key}: config keys must be namespaced, e.g. medspa:{key}")
+            raise ConfigError(_one_line(f"{key!r}: config keys must be namespaced, e.g. medspa:{key}"))
         namespace, _, name = key.partition(":")
         if namespace == NAMESPACE:
             if name in {"spa", "aws:region"}:
-                raise ConfigError(f"{key}: unknown key (is it a typo?)")
+                raise ConfigError(_one_line(f"{key}: unknown key (is it a typo?)"))
             data[name] = value
         elif key == "aws:region":
             data["aws:region"] = value
@@ -351,7 +353,12 @@ def from_mapping(spa: str, values: Mapping[str, Any]) -> SpaConfig:
     except ValidationError as exc:
         shown = {_key_for_field(k) if k != "aws:region" else k: v for k, v in data.items()}
         raw = {**shown, **{k: v for k, v in values.items() if isinstance(k, str)}}
-        raise ConfigError(" ".join(_first_error(exc, raw).split())) from None
+        raise ConfigError(_one_line(_first_error(exc, raw))) from None
+
+
+def _one_line(message: str) -> str:
+    """Errors go to a terminal or a CI log as exactly one line, whatever the input held."""
+    return " ".join(message.split()) or "invalid configuration"
 
 
 def stack_file(stacks_dir: Path, spa: str) -> Path:

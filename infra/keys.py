@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,13 @@ def logs_key_policy(partition: str, account_id: str, region: str) -> str:
             "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
             "Effect": "Allow",
             "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Action": [
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
             "Resource": "*",
             "Condition": {
                 "ArnLike": {
@@ -149,6 +156,12 @@ def backup_key_policy(partition: str, account_id: str, region: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Id": "medspa-backup-key", "Statement": statements})
 
 
+def _policy_output(make: Callable[[str, str, str], str], ctx: SpaContext, region: str) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(ctx.account_id).apply(
+        lambda account: make(ctx.partition, account, region)
+    )
+
+
 @dataclass(frozen=True)
 class KeysArgs:
     """Which region the keys live in; the DR region gets its own backup key with its own provider."""
@@ -174,9 +187,7 @@ class Keys(pulumi.ComponentResource):
         }
         created: dict[str, aws.kms.Key] = {}
         for purpose, (policy_for, classification, description) in policies.items():
-            policy = pulumi.Output.from_input(ctx.account_id).apply(
-                lambda account, make=policy_for: make(ctx.partition, account, args.region)
-            )
+            policy = _policy_output(policy_for, ctx, args.region)
             key = aws.kms.Key(
                 f"{name}-{purpose}",
                 description=f"{ctx.spa} {purpose} key: {description}",

@@ -106,12 +106,14 @@ def plain_value(value: Any) -> Any:
 
 
 def _arn_for(type_token: str, name: str, region: str) -> str:
-    package, module_path, kind = (type_token.split(":") + ["", ""])[:3]
+    package, module_path, kind = [*type_token.split(":"), "", ""][:3]
     service = module_path.split("/")[0] if module_path else package
     return f"arn:aws:{service}:{region}:{MOCK_ACCOUNT_ID}:{kind.lower()}/{name}"
 
 
-def _mock_outputs(type_token: str, name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+def _mock_outputs(
+    type_token: str, name: str, inputs: dict[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
     """Plausible computed outputs, so later resources can reference ids, ARNs and names."""
     physical = inputs.get("name") or inputs.get("bucket") or inputs.get("identifier") or f"{name}"
     resource_id = str(physical) if isinstance(physical, str) else name
@@ -157,11 +159,13 @@ def _synthesize_in_context(config: SpaConfig) -> Synthesis:
             inputs = {k: plain_value(v) for k, v in (args.inputs or {}).items()}
             return _mock_outputs(args.typ, args.name, inputs, str(inputs.get("region") or region))
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]] | dict[str, Any]:
-            return _mock_call(args.token, dict(args.args or {}), region)
+        def call(
+            self, args: pulumi.runtime.MockCallArgs
+        ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+            return _mock_call(args.token, dict(args.args or {}), region), []
 
     class RecordingMonitor(pulumi_mocks.MockMonitor):
-        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the engine's RPC name
+        def RegisterResource(self, request: Any) -> Any:
             response = super().RegisterResource(request)
             if request.type == "pulumi:pulumi:Stack":
                 return response

@@ -10,7 +10,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.config import ConfigError, SpaConfig, from_mapping, load_stack, to_pulumi_config, from_pulumi_runtime
+from infra.config import (
+    ConfigError,
+    SpaConfig,
+    from_mapping,
+    from_pulumi_runtime,
+    load_stack,
+    to_pulumi_config,
+)
 from scripts import paths
 
 DEMO = yaml.safe_load((paths.stacks_dir() / "Pulumi.demo.yaml").read_text())["config"]
@@ -73,13 +80,19 @@ def _with(key: str, value: Any) -> dict[str, Any]:
     return values
 
 
-@pytest.mark.parametrize(("key", "value", "fragment"), BAD_VALUES, ids=[f"{k}={v!r}" for k, v, _ in BAD_VALUES])
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    BAD_VALUES,
+    ids=[f"{k}={'REMOVE' if v is REMOVE else v!r}" for k, v, _ in BAD_VALUES],
+)
 def test_bad_value_is_rejected_naming_the_key(key: str, value: Any, fragment: str) -> None:
     with pytest.raises(ConfigError) as caught:
         from_mapping("demo", _with(key, value))
     message = str(caught.value)
     assert message.startswith(f"{key}:"), f"error must name {key} first, got: {message}"
-    assert fragment.lower() in message.lower(), f"error for {key}={value!r} should say {fragment!r}: {message}"
+    assert fragment.lower() in message.lower(), (
+        f"error for {key}={value!r} should say {fragment!r}: {message}"
+    )
     assert "\n" not in message, f"error for {key} must be one line"
 
 
@@ -102,7 +115,9 @@ def test_defaults_are_the_safe_values() -> None:
     assert config.skip_interface_endpoints is False, "interface endpoints on by default (164.312(e)(1))"
     assert config.enable_staff_portal_waf is False, "the staff portal WAF is opt-in"
     assert config.db_multi_az is True, "multi-AZ database by default (164.308(a)(7)(ii)(B))"
-    assert config.vault_lock_mode.value == "compliance", "compliance vault lock by default (164.310(d)(2)(iv))"
+    assert config.vault_lock_mode.value == "compliance", (
+        "compliance vault lock by default (164.310(d)(2)(iv))"
+    )
     assert config.backup_retention_days >= 35 and config.long_backup_retention_days >= 2192
 
 
@@ -147,7 +162,9 @@ def test_invalid_stack_name_is_rejected(tmp_path: Path) -> None:
 
 _junk = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=10,
 )
 _keys = st.sampled_from(sorted(DEMO)) | st.text(max_size=20)

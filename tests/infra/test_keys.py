@@ -30,7 +30,9 @@ def test_every_key_is_protected_from_deletion(stack_synthesis: Synthesis) -> Non
 
 
 def test_separate_keys_per_purpose(stack_synthesis: Synthesis) -> None:
-    purposes = {k.inputs["tags"]["Purpose"] for k in stack_synthesis.of_type(KEY) if k.parent.endswith("::keys")}
+    purposes = {
+        k.inputs["tags"]["Purpose"] for k in stack_synthesis.of_type(KEY) if k.parent.endswith("::keys")
+    }
     assert {"data", "logs", "backup"} <= purposes, (
         f"keys: separate data, logs and backup keys expected, found {sorted(purposes)} (164.312(a)(2)(iv))"
     )
