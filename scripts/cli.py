@@ -73,6 +73,101 @@ def synth(
     console.print(table)
 
 
+CHECK_FORMATS = ("table", "json", "sarif", "junit")
+
+
+class _StderrProgress:
+    """The progress indicator of a multi-stack check, drawn on stderr so stdout stays a clean report."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err_console,
+            transient=True,
+        )
+        self._task = self._progress.add_task(f"synthesizing {total} stacks", total=total)
+
+    def __enter__(self) -> _StderrProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def stack_done(self, spa: str) -> None:
+        self._progress.update(self._task, advance=1, description=f"synthesized {spa}")
+
+    def phase(self, text: str) -> None:
+        self._progress.update(self._task, description=text)
+
+
+@app.command()
+def check(
+    spas: Annotated[list[str] | None, typer.Argument(help="Spa names: stacks/Pulumi.SPA.yaml.")] = None,
+    all_stacks: Annotated[bool, typer.Option("--all", help="Check every stack in stacks/.")] = False,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Check a plan JSON (medspa synth -o, terraform show -json).")
+    ] = None,
+    from_preview: Annotated[
+        str | None, typer.Option("--from-preview", help="Check `pulumi preview --json` output (- for stdin).")
+    ] = None,
+    from_state: Annotated[
+        str | None, typer.Option("--from-state", help="Check `pulumi stack export` output (- for stdin).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | sarif | junit.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+) -> None:
+    """The policy gate: checkov's built-in checks and ours, mapped to HIPAA; exit 1 on any failure."""
+    from scripts import check as gate
+    from scripts import reports
+    from scripts.errors import EXIT_FINDING
+
+    names = list(spas or [])
+    inputs = {"--plan": plan, "--from-preview": from_preview, "--from-state": from_state}
+    given = [flag for flag, value in inputs.items() if value is not None]
+    if fmt not in CHECK_FORMATS:
+        fail(f"--format must be one of {', '.join(CHECK_FORMATS)}, got {fmt!r}")
+    if len(given) > 1:
+        fail(f"give only one of {', '.join(given)}")
+    if given and (names or all_stacks):
+        fail(f"{given[0]} checks a file; do not also name spas or --all")
+    if not given and not names and not all_stacks:
+        fail("name one or more spas, --all, or one of --plan, --from-preview, --from-state")
+    try:
+        if plan is not None:
+            report = gate.check_plans([gate.plan_from_file(plan)])
+        elif from_preview is not None:
+            report = gate.check_plans([gate.plan_from_pulumi(from_preview, "preview")])
+        elif from_state is not None:
+            report = gate.check_plans([gate.plan_from_pulumi(from_state, "state")])
+        else:
+            stacks = gate.resolve_spas(names, all_stacks=all_stacks)
+            if len(stacks) > 1:
+                with _StderrProgress(len(stacks)) as progress:
+                    report = gate.check_stacks(stacks, progress=progress)
+            else:
+                report = gate.check_stacks(stacks)
+    except BadInput as error:
+        fail(str(error))
+    if output is not None:
+        try:
+            output.write_text(reports.render(report, fmt))
+        except OSError as error:
+            fail(f"cannot write {output}: {error.strerror}")
+        err_console.print(reports.summary_line(report), markup=False, highlight=False)
+    elif fmt == "table":
+        reports.render_table(report, console)
+    else:
+        sys.stdout.write(reports.render(report, fmt))
+    if not report.ok:
+        raise typer.Exit(EXIT_FINDING)
+
+
 def main() -> None:
     """Console-script entry point: map the operator's mistakes to exit 2 with one line."""
     try:
