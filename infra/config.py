@@ -37,6 +37,10 @@ LONG_BACKUP_RETENTION_FLOOR_DAYS = 2192  # 164.316(b)(2)(i) and 164.310(d)(2)(iv
 VAULT_LOCK_CHANGEABLE_FLOOR_DAYS = 3  # AWS Backup's own minimum cooling-off period
 COLD_STORAGE_GAP_DAYS = 90  # AWS Backup keeps cold-storage recovery points at least 90 days
 
+# PHI buckets are named f"{spa}-phi-{role}-{account_id}": 5 + 1 + 12 characters besides spa and role.
+PHI_BUCKET_NAME_OVERHEAD = len("-phi-") + len("-") + 12
+S3_BUCKET_NAME_MAX = 63
+
 # Broadest allow-list entry accepted: an office or contractor network, never an ISP's block.
 MAX_IPV4_PREFIX_BREADTH = 22  # at most 1,024 addresses
 MAX_IPV6_PREFIX_BREADTH = 48  # one site's allocation
@@ -107,8 +111,11 @@ def _check_region(value: str) -> str:
 
 
 def _check_slug(value: str) -> str:
-    if not re.fullmatch(r"[a-z][a-z0-9-]{1,22}[a-z0-9]", value):
-        raise ValueError(f"{value!r} must be 3-24 characters of lowercase letters, digits and hyphens")
+    if not re.fullmatch(r"[a-z][a-z0-9-]{1,22}[a-z0-9]", value) or "--" in value:
+        raise ValueError(
+            f"{value!r} must be 3-24 characters of lowercase letters, digits and single hyphens, "
+            "starting with a letter"
+        )
     return value
 
 
@@ -275,6 +282,18 @@ class SpaConfig(BaseModel):
             )
         if len(set(self.phi_buckets)) != len(self.phi_buckets):
             raise ValueError(f"{NAMESPACE}:phiBuckets: {list(self.phi_buckets)!r} lists a bucket twice")
+        return self
+
+    @model_validator(mode="after")
+    def _phi_bucket_names_fit(self) -> SpaConfig:
+        """S3 refuses bucket names over 63 characters; catch it here, not halfway through a deploy."""
+        for role in self.phi_buckets:
+            length = len(self.spa) + len(role) + PHI_BUCKET_NAME_OVERHEAD
+            if length > S3_BUCKET_NAME_MAX:
+                raise ValueError(
+                    f"{NAMESPACE}:phiBuckets: {role!r} makes the bucket name {self.spa}-phi-{role}-<account> "
+                    f"{length} characters long (S3 allows {S3_BUCKET_NAME_MAX}); use a shorter name"
+                )
         return self
 
     @property

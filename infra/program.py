@@ -14,9 +14,15 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.alerts import Alerts, AlertsArgs
-from infra.config import SpaConfig
+from infra.allowlist import Allowlist, AllowlistArgs
+from infra.audit import AuditTrail, AuditTrailArgs
+from infra.backups import Backups, BackupsArgs
+from infra.config import SpaConfig, VaultLockMode
 from infra.context import SpaContext
+from infra.database import Database, DatabaseArgs
 from infra.keys import Keys, KeysArgs
+from infra.network import Network, NetworkArgs, db_port
+from infra.storage import BACKUP_ROLE_NAME, PhiStorage, PhiStorageArgs
 
 
 @dataclass
@@ -39,12 +45,100 @@ def build(config: SpaConfig) -> SpaEnvironment:
     )
     env = SpaEnvironment(ctx=ctx, keys=keys, alerts=alerts)
 
-    # WIRE: network
-    # WIRE: allowlist
-    # WIRE: storage
-    # WIRE: database
-    # WIRE: audit
-    # WIRE: backups
+    network = Network(
+        "network",
+        NetworkArgs(
+            vpc_cidr=config.vpc_cidr,
+            region=config.region,
+            flow_log_key_arn=keys.logs_key.arn,
+            flow_log_retention_days=config.log_retention_days,
+            db_port=db_port(config.db_engine.value),
+            skip_interface_endpoints=config.skip_interface_endpoints,
+        ),
+        ctx,
+    )
+    env.components["network"] = network
+    env.components["allowlist"] = Allowlist(
+        "allowlist",
+        AllowlistArgs(
+            office_cidrs=config.office_cidrs,
+            admin_cidrs=config.admin_cidrs,
+            vpc_id=network.vpc.id,
+            enable_staff_portal_waf=config.enable_staff_portal_waf,
+            waf_log_key_arn=keys.logs_key.arn,
+            waf_log_retention_days=config.log_retention_days,
+        ),
+        ctx,
+    )
+    allowlist = env.components["allowlist"]
+    env.components["storage"] = PhiStorage(
+        "storage",
+        PhiStorageArgs(
+            roles=config.phi_buckets,
+            data_key_arn=keys.data_key.arn,
+            vpc_id=network.vpc.id,
+            s3_endpoint_id=network.s3_endpoint.id,
+            allowlist_cidrs=allowlist.cidrs,
+            noncurrent_version_days=config.noncurrent_version_days,
+            log_retention_days=config.log_retention_days,
+            # AWS Backup reaches the buckets with this role from AWS's network (164.308(a)(7)(ii)(A)).
+            exempt_role_names=(BACKUP_ROLE_NAME.format(spa=config.spa),),
+        ),
+        ctx,
+    )
+    admin_lists = [allowlist.admin_prefix_list, allowlist.admin_prefix_list_v6]
+    env.components["database"] = Database(
+        "database",
+        DatabaseArgs(
+            engine=config.db_engine.value,
+            engine_version=config.db_engine_version,
+            parameter_family=config.db_parameter_family,
+            instance_class=config.db_instance_class,
+            multi_az=config.db_multi_az,
+            allocated_storage_gb=config.db_allocated_storage_gb,
+            db_name=config.db_name,
+            port=db_port(config.db_engine.value),
+            subnet_ids=[subnet.id for subnet in network.data_subnets],
+            vpc_id=network.vpc.id,
+            app_security_group_id=network.app_security_group.id,
+            admin_prefix_list_ids=[pl.id for pl in admin_lists if pl is not None],
+            data_key_arn=keys.data_key.arn,
+            logs_key_arn=keys.logs_key.arn,
+            log_retention_days=config.log_retention_days,
+        ),
+        ctx,
+    )
+    # CloudTrail of every region into the Object Lock archive and CloudWatch Logs, S3 data events on
+    # every PHI bucket, and the security alarms (164.312(b), 164.312(c)(1), 164.316(b)(2)(i)).
+    env.components["audit"] = AuditTrail(
+        "audit",
+        AuditTrailArgs(
+            logs_key_arn=keys.logs_key.arn,
+            alert_topic_arn=alerts.topic.arn,
+            phi_bucket_arns=[bucket.arn for bucket in env.components["storage"].phi_buckets.values()],
+            audit_log_retention_days=config.audit_log_retention_days,
+        ),
+        ctx,
+    )
+    # Locked vaults in two regions, the PHI-tag backup plan and monthly restore tests
+    # (164.308(a)(7)(ii)(A), (B) and (D), 164.310(d)(2)(iv)).
+    env.components["backups"] = Backups(
+        "backups",
+        BackupsArgs(
+            backup_key_arn=keys.backup_key.arn,
+            alert_topic_arn=alerts.topic.arn,
+            dr_region=config.dr_region,
+            daily_retention_days=config.backup_retention_days,
+            long_retention_days=config.long_backup_retention_days,
+            cold_storage_after_days=config.cold_storage_after_days,
+            vault_lock_changeable_days=config.vault_lock_changeable_days,
+            restore_vpc_id=network.vpc.id,
+            restore_db_subnet_group_name=env.components["database"].subnet_group.name,
+            restore_kms_key_arn=keys.data_key.arn,
+            allow_vault_lock_removal=config.vault_lock_mode is VaultLockMode.GOVERNANCE,
+        ),
+        ctx,
+    )
     # WIRE: detection
     # WIRE: iam
 

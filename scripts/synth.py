@@ -132,6 +132,10 @@ def _mock_outputs(
         outputs.setdefault("defaultSecurityGroupId", f"sg-default-{name}")
         outputs.setdefault("defaultNetworkAclId", f"acl-default-{name}")
         outputs.setdefault("defaultRouteTableId", f"rtb-default-{name}")
+    if type_token == "aws:cloudwatch/logGroup:LogGroup":
+        outputs["arn"] = f"arn:aws:logs:{region}:{MOCK_ACCOUNT_ID}:log-group:{resource_id}"
+    if type_token == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+        outputs.setdefault("prefixListId", f"pl-{name}")
     if type_token == "aws:rds/instance:Instance":
         outputs.setdefault("endpoint", f"{resource_id}.mock.{region}.rds.amazonaws.com:5432")
         outputs.setdefault("masterUserSecrets", [{"secretArn": _arn_for("aws:secretsmanager", name, region)}])

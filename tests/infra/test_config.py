@@ -65,6 +65,7 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("medspa:vpcCidr", "10.0.0.0/8", "between /16 and /24"),
     ("medspa:phiBuckets", ["photos", "photos"], "twice"),
     ("medspa:phiBuckets", ["Photos!"], "lowercase"),
+    ("medspa:phiBuckets", ["before--after"], "single hyphens"),
     ("medspa:environment", "production", "prod"),
     ("medspa:officeCidr", ["203.0.113.0/24"], "unknown key"),
     ("medspa:skipInterfaceEndpoint", True, "unknown key"),
@@ -153,6 +154,11 @@ def test_file_without_config_section_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.empty.yaml").write_text("encryptionsalt: abc\n")
     with pytest.raises(ConfigError, match=r"expected a mapping with a 'config:' section"):
         load_stack(tmp_path, "empty")
+
+
+def test_spa_name_with_double_hyphen_is_rejected() -> None:
+    with pytest.raises(ConfigError, match=r"^spa: 'a--b' must be .* single hyphens"):
+        from_mapping("a--b", DEMO)
 
 
 def test_invalid_stack_name_is_rejected(tmp_path: Path) -> None:
