@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import pulumi
 
@@ -13,7 +13,7 @@ BACKUP_TAG_KEY = "medspa:backup"
 BACKUP_TAG_VALUE = "phi"
 
 
-class DataClassification(str, Enum):
+class DataClassification(StrEnum):
     """What a resource holds; auditors filter on this tag (164.308(a)(1)(ii)(A) risk analysis)."""
 
     PHI = "PHI"

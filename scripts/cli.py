@@ -47,19 +47,23 @@ def load_config(spa: str) -> SpaConfig:
 def synth(
     spa: Annotated[str, typer.Argument(help="Spa (stack) name: stacks/Pulumi.SPA.yaml.")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the resource records as JSON to FILE.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the Terraform-plan-shaped JSON (for checkov) to FILE."),
     ] = None,
 ) -> None:
     """Run the spa's Pulumi program offline under mocks and list what it would create."""
+    from scripts.plan_bridge import to_plan
     from scripts.synth import synthesize
 
     config = load_config(spa)
     synthesis = synthesize(config)
     if output is not None:
         try:
-            output.write_text(
-                json.dumps({"spa": spa, "resources": [r.to_dict() for r in synthesis.resources]}, indent=2)
-            )
+            plan = to_plan(synthesis.resources, spa=spa)
+        except BadInput as error:
+            fail(str(error))
+        try:
+            output.write_text(json.dumps(plan, indent=2))
         except OSError as error:
             fail(f"cannot write {output}: {error.strerror}")
     table = Table(title=f"{spa}: {len(synthesis.custom())} resources (offline synth)")
