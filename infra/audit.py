@@ -73,6 +73,7 @@ class AuditTrailArgs:
     alert_topic_arn: pulumi.Input[str]
     phi_bucket_arns: Sequence[pulumi.Input[str]]
     audit_log_retention_days: int
+    access_log_bucket: pulumi.Input[str] | None = None  # receives the log archive's server access logs
     metric_namespace: str | None = None  # default: medspa/<spa>/security
 
     def __post_init__(self) -> None:
@@ -111,6 +112,7 @@ class AuditTrail(pulumi.ComponentResource):
                 kms_key_arn=args.logs_key_arn,
                 retention_days=args.audit_log_retention_days,
                 trail_arn=source_trail,
+                access_log_bucket=args.access_log_bucket,
             ),
             ctx,
             opts=child,

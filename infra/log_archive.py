@@ -20,6 +20,7 @@ from infra.context import DataClassification, SpaContext
 
 CLOUDTRAIL_PREFIX = "cloudtrail"  # CloudTrail writes under cloudtrail/AWSLogs/<account>/
 CONFIG_PREFIX = "config"  # AWS Config's delivery channel must use this s3_key_prefix
+ACCESS_LOG_PREFIX = "log-archive"  # the archive's server access logs, in the spa's access-log bucket
 INFREQUENT_ACCESS_AFTER_DAYS = 90  # logs are read mostly in the first quarter
 GLACIER_AFTER_DAYS = 365  # then kept cheaply; Object Lock travels with the object across classes
 ABORT_MULTIPART_AFTER_DAYS = 7
@@ -95,6 +96,7 @@ class LogArchiveArgs:
     kms_key_arn: pulumi.Input[str]
     retention_days: int
     trail_arn: pulumi.Input[str]
+    access_log_bucket: pulumi.Input[str] | None = None
 
     def __post_init__(self) -> None:
         if self.retention_days < AUDIT_LOG_RETENTION_FLOOR_DAYS:
@@ -204,4 +206,16 @@ class LogArchive(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership, encryption]),
         )
+        # Who read the audit logs is itself audit evidence (164.312(b)): server access logs of the
+        # archive go to the spa's access-log bucket, which admits this bucket as a source.
+        self.access_logging: aws.s3.BucketLogging | None = None
+        if args.access_log_bucket is not None:
+            self.access_logging = aws.s3.BucketLogging(
+                f"{name}-logging",
+                bucket=self.bucket.id,
+                target_bucket=args.access_log_bucket,
+                target_prefix=f"{ACCESS_LOG_PREFIX}/",
+                target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+                opts=child,
+            )
         self.register_outputs({"bucketName": self.bucket.id, "bucketArn": self.bucket.arn})

@@ -117,6 +117,7 @@ def build(config: SpaConfig) -> SpaEnvironment:
             alert_topic_arn=alerts.topic.arn,
             phi_bucket_arns=[bucket.arn for bucket in env.components["storage"].phi_buckets.values()],
             audit_log_retention_days=config.audit_log_retention_days,
+            access_log_bucket=env.components["storage"].access_log_bucket.id,
         ),
         ctx,
     )

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.context import DataClassification, SpaContext
+from infra.log_archive import log_archive_bucket_name
 
 MIN_TLS_VERSION = 1.2
 ABORT_MULTIPART_DAYS = 7  # parts of an abandoned upload are PHI fragments nobody can see or list easily
@@ -330,7 +331,8 @@ class PhiStorage(pulumi.ComponentResource):
             lambda v: access_log_bucket_policy(
                 v[0],
                 v[1],
-                v[2],
+                # The log archive's own reads are logged here too, so reading audit logs leaves a trace.
+                [*v[2], f"arn:{ctx.partition}:s3:::{log_archive_bucket_name(ctx.spa, v[1])}"],
                 v[3],
                 v[4],
                 args.allowlist_cidrs,

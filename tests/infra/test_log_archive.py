@@ -26,6 +26,7 @@ PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
 SERVICE_WRITERS = {"cloudtrail.amazonaws.com", "config.amazonaws.com"}
 
 
@@ -240,3 +241,20 @@ def test_early_expiry_is_caught() -> None:
 
     with pytest.raises(AssertionError, match="expires logs"):
         test_log_archive_ages_into_cheaper_storage_without_expiring(_weakened(LIFECYCLE, expire))
+
+
+
+def test_reads_of_the_archive_are_logged_to_the_access_log_bucket(stack_synthesis: Synthesis) -> None:
+    archive = log_archive_bucket(stack_synthesis)
+    found = configures(stack_synthesis, LOGGING, archive)
+    access_logs = [
+        b
+        for b in stack_synthesis.of_type("aws:s3/bucket:Bucket")
+        if (b.inputs.get("tags") or {}).get("Purpose") == "s3-server-access-logs"
+    ]
+    assert len(found) == 1 and len(access_logs) == 1, (
+        f"{archive.name}: server access logging expected once, into the access-log bucket (164.312(b))"
+    )
+    assert depends_on(found[0], access_logs[0], "targetBucket") and found[0].inputs.get("targetPrefix") == (
+        "log-archive/"
+    ), f"{archive.name}: server access logs must go to {access_logs[0].name}/log-archive/ (164.312(b))"

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from infra.config import ConfigError, SpaConfig, from_pulumi_runtime, load_stack, to_pulumi_config
+from infra.log_archive import log_archive_bucket_name
 from infra.storage import BACKUP_ROLE_NAME
 from scripts import paths
 from scripts.synth import MOCK_ACCOUNT_ID, ResourceRecord, Synthesis
@@ -415,14 +416,15 @@ def test_access_log_bucket_is_audit_classified(stack_synthesis: Synthesis) -> No
 def test_access_log_bucket_admits_s3_log_delivery_for_this_account_only(stack_synthesis: Synthesis) -> None:
     bucket = _log_bucket(stack_synthesis)
     statement = _statement(stack_synthesis, bucket, "S3ServerAccessLogDelivery")
-    phi_arns = sorted(f"arn:aws:s3:::{b.inputs['bucket']}" for b in _phi_buckets(stack_synthesis))
+    archive = f"arn:aws:s3:::{log_archive_bucket_name(stack_synthesis.spa, MOCK_ACCOUNT_ID)}"
+    sources = sorted([*(f"arn:aws:s3:::{b.inputs['bucket']}" for b in _phi_buckets(stack_synthesis)), archive])
     assert (
         statement["Effect"] == "Allow"
         and statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
         and statement["Action"] == "s3:PutObject"
         and statement["Condition"]["StringEquals"] == {"aws:SourceAccount": MOCK_ACCOUNT_ID}
-        and sorted(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == phi_arns
-    ), f"{bucket.name}: only S3 log delivery for this account's PHI buckets may write (164.312(b))"
+        and sorted(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == sources
+    ), f"{bucket.name}: only S3 log delivery for this account's PHI buckets and log archive may write (164.312(b))"
 
 
 def test_access_log_bucket_keeps_logs_at_least_the_log_retention(stack_synthesis: Synthesis) -> None:
