@@ -11,14 +11,12 @@ process, so each worker synthesizes and bridges its stacks alone.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
+import fnmatch
 import json
 import multiprocessing
-import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,13 @@ import yaml
 
 from scripts import paths
 from scripts.catalog import Catalog, default_catalog
-from scripts.checkov_runner import CHECKS_DIR, CheckovResult, checkov_executable, run_checkov
+from scripts.checkov_runner import (
+    CHECKS_DIR,
+    CheckovResult,
+    PrestartedCheckov,
+    checkov_executable,
+    run_checkov,
+)
 from scripts.errors import BadInput
 
 Status = Literal["passed", "failed", "skipped"]
@@ -145,8 +149,26 @@ def one_line(text: str) -> str:
 # ---------------------------------------------------------------------------------------------- skips
 
 
-def load_skips(path: Path | None = None) -> dict[str, str]:
-    """policies/skips.yaml as {check id: reason}; a malformed file is bad input, a missing one is none."""
+@dataclass(frozen=True)
+class Skip:
+    """One justified skip: a reason, and optionally the only resources it covers (fnmatch patterns).
+
+    A skip scoped to `resources` keeps the check live everywhere else, so the same weakening on a PHI
+    store still fails the gate; an unscoped skip covers every resource of every stack.
+    """
+
+    reason: str
+    resources: tuple[str, ...] = ()
+
+    def covers(self, address: str, pulumi_name: str | None) -> bool:
+        if not self.resources:
+            return True
+        names = [address, address.rsplit(".", 1)[-1]] + ([pulumi_name] if pulumi_name else [])
+        return any(fnmatch.fnmatchcase(name, pattern) for name in names for pattern in self.resources)
+
+
+def load_skips(path: Path | None = None) -> dict[str, Skip]:
+    """policies/skips.yaml as {check id: Skip}; a malformed file is bad input, a missing one is none."""
     path = path or SKIPS_PATH
     if not path.is_file():
         return {}
@@ -158,11 +180,20 @@ def load_skips(path: Path | None = None) -> dict[str, str]:
         return {}
     if not isinstance(document, list):
         raise BadInput(f"{path.name}: expected a list of {{id, reason}}")
-    skips: dict[str, str] = {}
+    skips: dict[str, Skip] = {}
     for index, entry in enumerate(document, start=1):
         if not isinstance(entry, dict) or not entry.get("id") or not str(entry.get("reason") or "").strip():
             raise BadInput(f"{path.name}: entry #{index} needs an id and a reason")
-        skips[str(entry["id"])] = one_line(str(entry["reason"]))
+        unknown = set(entry) - {"id", "reason", "resources"}
+        if unknown:
+            raise BadInput(f"{path.name}: entry #{index} has unknown keys {sorted(unknown)}")
+        resources = entry.get("resources") or []
+        if not isinstance(resources, list) or not all(isinstance(r, str) and r for r in resources):
+            raise BadInput(f"{path.name}: entry #{index}: resources must be a list of name patterns")
+        check_id = str(entry["id"])
+        if check_id in skips:
+            raise BadInput(f"{path.name}: {check_id} is listed twice")
+        skips[check_id] = Skip(one_line(str(entry["reason"])), tuple(resources))
     return skips
 
 
@@ -345,8 +376,9 @@ def check_stacks(spas: Sequence[str], *, progress: Progress | None = None) -> Ch
     with tempfile.TemporaryDirectory(prefix="medspa-check-") as tmp:
         plans_dir = Path(tmp) / "plans"
         plans_dir.mkdir()
-        prepared = _prepare_stacks(list(spas), plans_dir, progress)
-        return _scan(prepared, plans_dir, catalog, skips, progress)
+        with PrestartedCheckov(plans_dir) as prestarted:  # imports itself while we synthesize
+            prepared = _prepare_stacks(list(spas), plans_dir, progress)
+            return _scan(prepared, plans_dir, catalog, skips, progress, prestarted)
 
 
 def check_plans(
@@ -370,12 +402,6 @@ def _prepare_stacks(spas: list[str], plans_dir: Path, progress: Progress | None)
         if progress:
             progress.stack_done(spas[0])
         return prepared
-    # Import the program once here so forked workers inherit it instead of importing it twice (a
-    # missing module still fails loudly in the worker).
-    for module in ("infra.program", "scripts.synth", "scripts.plan_bridge"):
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
-
     by_spa: dict[str, PreparedPlan] = {}
     with ProcessPoolExecutor(max_workers=min(POOL_SIZE, len(spas)), mp_context=_pool_context()) as pool:
         futures = {pool.submit(_prepare_stack, spa, stacks_dir, str(plans_dir)): spa for spa in spas}
@@ -387,22 +413,34 @@ def _prepare_stacks(spas: list[str], plans_dir: Path, progress: Progress | None)
     return [by_spa[spa] for spa in spas]
 
 
+WORKER_PRELOAD = ["infra.program", "scripts.synth", "scripts.plan_bridge"]
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """fork where the platform has it (workers start at once with the program imported)."""
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
-    return multiprocessing.get_context(method)
+    """forkserver where the platform has it, with the program preloaded once.
+
+    Plain fork is unsafe here: a process that already ran a synthesis holds the Pulumi SDK's gRPC
+    threads, and a child forked from it can deadlock (it did, in a benchmark). The fork server starts
+    clean, imports the program once, and forks each worker from that state.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(WORKER_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _scan(
     prepared: list[PreparedPlan],
     plans_dir: Path,
     catalog: Catalog,
-    skips: dict[str, str],
+    skips: Mapping[str, Skip],
     progress: Progress | None,
+    prestarted: PrestartedCheckov | None = None,
 ) -> CheckReport:
     if progress:
         progress.phase(f"checkov: {len(prepared)} plan(s)")
-    results = run_checkov(plans_dir, checks_dir=CHECKS_DIR)
+    results = run_checkov(plans_dir, checks_dir=CHECKS_DIR, prestarted=prestarted)
     return merge(prepared, results, catalog, skips)
 
 
@@ -410,7 +448,7 @@ def merge(
     prepared: Sequence[PreparedPlan],
     results: Sequence[CheckovResult],
     catalog: Catalog,
-    skips: dict[str, str],
+    skips: Mapping[str, Skip],
 ) -> CheckReport:
     """checkov results + whole-plan findings -> HIPAA-mapped findings, justified skips applied."""
     by_spa = {p.spa: p for p in prepared}
@@ -420,8 +458,9 @@ def merge(
         info = by_spa[spa].resources.get(raw.address)
         status: Status = raw.status
         message = raw.message
-        if raw.check_id in skips:
-            status, message = "skipped", skips[raw.check_id]
+        skip = skips.get(raw.check_id)
+        if skip is not None and skip.covers(raw.address, info.pulumi_name if info else None):
+            status, message = "skipped", skip.reason
         findings.append(
             Finding(
                 spa=spa,

@@ -9,6 +9,7 @@ mapping and its package-update check from reaching the network.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -23,6 +24,7 @@ from scripts.errors import BadInput
 Status = Literal["passed", "failed", "skipped"]
 CHECKS_DIR = paths.REPO_ROOT / "policies" / "checks"
 RESULTS_FILE = "results_json.json"
+PRESTART_DRIVER = Path(__file__).with_name("checkov_prestart.py")
 _STATUS_KEYS: dict[str, Status] = {
     "passed_checks": "passed",
     "failed_checks": "failed",
@@ -84,41 +86,104 @@ def checkov_command(plans_dir: Path, output_dir: Path, checks_dir: Path | None =
     return command
 
 
+class PrestartedCheckov:
+    """checkov started ahead of the scan, importing itself while the caller synthesizes.
+
+    Falls back to a cold start when the checkov environment has no `python` beside `checkov` (a
+    `MEDSPA_CHECKOV` override pointing at some other install). Always use it as a context manager: an
+    unused or abandoned process is told to give up and then killed.
+    """
+
+    def __init__(self, plans_dir: Path) -> None:
+        self.plans_dir = plans_dir
+        self._process: subprocess.Popen[str] | None = None
+        try:
+            python = checkov_executable().parent / "python"
+        except BadInput:
+            return  # the scan itself reports the missing checkov
+        if python.is_file() and os.access(python, os.X_OK) and PRESTART_DRIVER.is_file():
+            try:
+                self._process = subprocess.Popen(
+                    [str(python), str(PRESTART_DRIVER)],
+                    cwd=plans_dir,
+                    env={**os.environ, **OFFLINE_ENV},
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            except OSError:
+                self._process = None
+
+    def __enter__(self) -> PrestartedCheckov:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def take(self) -> subprocess.Popen[str] | None:
+        """The running process, handed over once; None when there is none (then start cold)."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is not None:
+            return None  # died early (broken environment): a cold start reports the real error
+        return process
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            process.communicate("\n", timeout=2)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def run_checkov(
-    plans_dir: Path, *, checks_dir: Path | None = CHECKS_DIR, timeout: float = 1800
+    plans_dir: Path,
+    *,
+    checks_dir: Path | None = CHECKS_DIR,
+    timeout: float = 1800,
+    prestarted: PrestartedCheckov | None = None,
 ) -> list[CheckovResult]:
     """Scan every `<name>.json` plan in `plans_dir` in one checkov process and return its results.
 
     Runs with the plans' directory as working directory so no stray `.checkov.yaml` changes the scan.
+    With `prestarted`, the already-imported checkov does the scan; otherwise checkov starts now.
     """
     output_dir = plans_dir.parent / f"{plans_dir.name}-checkov-out"
     output_dir.mkdir(exist_ok=True)
     command = checkov_command(plans_dir, output_dir, checks_dir)
     env = {**os.environ, **OFFLINE_ENV}
+    process = prestarted.take() if prestarted is not None else None
     try:
-        completed = subprocess.run(
-            command,
-            cwd=plans_dir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        if process is None:
+            process = subprocess.Popen(
+                command,
+                cwd=plans_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            _, stderr = process.communicate(timeout=timeout)
+        else:
+            _, stderr = process.communicate(json.dumps(command[1:]) + "\n", timeout=timeout)
     except subprocess.TimeoutExpired:
+        if process is not None:
+            process.kill()
+            process.wait()
         raise CheckovFailed(f"checkov did not finish within {int(timeout)} s") from None
     except OSError as error:
         raise CheckovFailed(f"cannot start checkov: {error.strerror}") from None
-    if completed.returncode not in (0, 1):
-        raise CheckovFailed(f"checkov failed (exit {completed.returncode}): {_last_line(completed.stderr)}")
+    if process.returncode not in (0, 1):
+        raise CheckovFailed(f"checkov failed (exit {process.returncode}): {_last_line(stderr)}")
     results_path = output_dir / RESULTS_FILE
     try:
         document = json.loads(results_path.read_text())
     except (OSError, json.JSONDecodeError) as error:
-        raise CheckovFailed(
-            f"checkov wrote no readable results ({error}): {_last_line(completed.stderr)}"
-        ) from None
+        raise CheckovFailed(f"checkov wrote no readable results ({error}): {_last_line(stderr)}") from None
     return parse_results(document)
 
 

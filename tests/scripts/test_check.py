@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scripts import check as gate
+from scripts import paths
 from scripts.catalog import default_catalog
 from scripts.checkov_runner import CheckovFailed, CheckovResult, checkov_executable, parse_results
 from scripts.cli import app
@@ -134,12 +137,47 @@ def test_merge_shows_a_skipped_check_with_its_reason() -> None:
         "S3 cross-region replication is covered by AWS Backup's cross-region copy (164.308(a)(7)(ii)(B))."
     )
     report = gate.merge(
-        [_prepared()], _results("checkov_one_plan.json"), default_catalog(), {"CKV_AWS_144": reason}
+        [_prepared()],
+        _results("checkov_one_plan.json"),
+        default_catalog(),
+        {"CKV_AWS_144": gate.Skip(reason)},
     )
     skipped = [f for f in report.findings if f.check_id == "CKV_AWS_144"]
     assert skipped, "a skipped check must still appear in the report"
     assert {f.status for f in skipped} == {"skipped"}
     assert {f.message for f in skipped} == {reason}
+
+
+def test_scoped_skip_covers_only_the_named_resources() -> None:
+    results = _results("checkov_one_plan.json")
+    skipped_address = "aws_s3_bucket.phi_documents"
+    other = next(r for r in results if r.check_id == "CKV_AWS_144" and r.address == skipped_address)
+    twin = dataclasses.replace(other, address="aws_s3_bucket.phi_twin")
+    skip = gate.Skip("Covered by AWS Backup's cross-region copy.", resources=(skipped_address,))
+    report = gate.merge([_prepared()], [*results, twin], default_catalog(), {"CKV_AWS_144": skip})
+    status = {f.address: f.status for f in report.findings if f.check_id == "CKV_AWS_144"}
+    assert status[skipped_address] == "skipped", f"{skipped_address}: the scoped skip must apply"
+    assert status["aws_s3_bucket.phi_twin"] == "failed", "a resource outside the scope must still fail"
+
+
+def test_skip_pattern_matches_the_pulumi_name() -> None:
+    skip = gate.Skip("Reason.", resources=("*-access-logs",))
+    assert skip.covers("module.storage.aws_s3_bucket.storage_access_logs", "storage-access-logs")
+    assert not skip.covers("module.storage.aws_s3_bucket.storage_photos", "storage-photos")
+
+
+def test_skips_file_with_unknown_key_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "skips.yaml"
+    path.write_text("- id: CKV_AWS_144\n  reason: Covered elsewhere.\n  resource: [x]\n")
+    with pytest.raises(BadInput, match="unknown keys"):
+        gate.load_skips(path)
+
+
+def test_skips_file_listing_an_id_twice_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "skips.yaml"
+    path.write_text("- {id: CKV_AWS_144, reason: One.}\n- {id: CKV_AWS_144, reason: Two.}\n")
+    with pytest.raises(BadInput, match="listed twice"):
+        gate.load_skips(path)
 
 
 def test_merge_includes_plan_check_findings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +209,7 @@ def test_summary_counts_resources_and_statuses() -> None:
 def test_messages_are_one_line() -> None:
     reason = "First line.\n  Second line covers the risk."
     report = gate.merge(
-        [_prepared()], _results("checkov_one_plan.json"), default_catalog(), {"CKV_AWS_18": reason}
+        [_prepared()], _results("checkov_one_plan.json"), default_catalog(), {"CKV_AWS_18": gate.Skip(reason)}
     )
     assert all("\n" not in f.message for f in report.findings)
 
@@ -408,3 +446,35 @@ def test_ci_workflow_runs_tests_gate_and_uploads_sarif_even_on_failure() -> None
     assert ".venv/bin/medspa check --all --format sarif --output medspa.sarif" in commands
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif"))
     assert "always()" in upload["if"], "SARIF must be uploaded even when the gate fails"
+
+
+def test_batch_synthesis_does_not_hang_after_an_in_process_synthesis(tmp_path: Path) -> None:
+    """A process that already synthesized holds Pulumi's gRPC threads; forking workers from it deadlocked."""
+    import shutil
+    import subprocess
+    import sys
+
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    for name in ("demo", "demo-copy"):
+        shutil.copy(paths.stacks_dir() / "Pulumi.demo.yaml", stacks / f"Pulumi.{name}.yaml")
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from infra.config import load_stack\nfrom scripts import check, paths\n"
+        "from scripts.synth import synthesize\n"
+        "synthesize(load_stack(paths.stacks_dir(), 'demo'))\n"
+        "out = Path(sys.argv[1]); out.mkdir()\n"
+        "prepared = check._prepare_stacks(['demo', 'demo-copy'], out, None)\n"
+        "print(sorted(p.spa for p in prepared))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "plans")],
+        env={**os.environ, "MEDSPA_STACKS_DIR": str(stacks)},
+        cwd=paths.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and "['demo', 'demo-copy']" in result.stdout, (
+        f"batch synthesis after an in-process synthesis must finish: {result.stderr[-500:]}"
+    )
