@@ -192,6 +192,64 @@ class SpaConfig(BaseModel):
     vault_lock_mode: VaultLockMode = Field(default=VaultLockMode.COMPLIANCE, alias="vaultLockMode")
     vault_lock_changeable_days: int = Field(default=3, alias="vaultLockChangeableDays", le=3650)
 
+    # Region singletons (one each per account and region): adopt an existing one instead of creating it.
+    adopt_existing_config_recorder: bool = Field(
+        default=False,
+        alias="adoptExistingConfigRecorder",
+        description="Do not create the AWS Config recorder, delivery channel and recorder status; the "
+        "contractor confirms the existing recorder records all types and delivers (docs: Detection).",
+    )
+    adopt_existing_guard_duty: bool = Field(
+        default=False,
+        alias="adoptExistingGuardDuty",
+        description="Do not create the GuardDuty detector or manage its features; the contractor confirms "
+        "the existing detector and its protections are on (docs: Detection).",
+    )
+    adopt_existing_security_hub: bool = Field(
+        default=False,
+        alias="adoptExistingSecurityHub",
+        description="Do not enable Security Hub; the standards subscriptions are still created on the "
+        "existing hub (docs: Detection).",
+    )
+
+    # Restore drills (164.308(a)(7)(ii)(D)): the objectives a drill is measured against.
+    rto_target_minutes: int = Field(
+        default=240,
+        alias="rtoTargetMinutes",
+        ge=5,
+        le=10080,
+        description="Recovery time objective: restore started until the copy is validated.",
+    )
+    rpo_target_hours: int = Field(
+        default=24,
+        alias="rpoTargetHours",
+        ge=1,
+        le=720,
+        description="Recovery point objective: drill time minus the recovery point's time.",
+    )
+    drill_validation_query: str | None = Field(
+        default=None,
+        alias="drillValidationQuery",
+        max_length=2000,
+        description="A read-only SELECT the drill runs on the restored database; counts and hashes only.",
+    )
+
+    @field_validator("drill_validation_query")
+    @classmethod
+    def _validation_query(cls, value: str | None) -> str | None:
+        """One read-only SELECT: the drill must never write to, or print PHI from, the restored copy."""
+        if value is None:
+            return None
+        query = value.strip()
+        if not re.match(r"(?is)^select\b", query):
+            raise ValueError("must be a single read-only query starting with SELECT")
+        body = query[:-1] if query.endswith(";") else query
+        if ";" in body:
+            raise ValueError("must be a single statement (no ';' except a trailing one)")
+        if re.search(r"(?is)\binto\b", body):
+            raise ValueError("must not use SELECT ... INTO (it writes); return counts or hashes only")
+        return query
+
     @field_validator("db_instance_class")
     @classmethod
     def _instance_class(cls, value: str) -> str:
@@ -424,6 +482,8 @@ def to_pulumi_config(config: SpaConfig) -> dict[str, str]:
         if name == "spa":
             continue
         value = getattr(config, name)
+        if value is None:  # unset optional key: absent, so the runtime sees the default again
+            continue
         if isinstance(value, Enum):
             value = value.value
         if isinstance(value, tuple):

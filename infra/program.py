@@ -20,6 +20,8 @@ from infra.backups import Backups, BackupsArgs
 from infra.config import SpaConfig, VaultLockMode
 from infra.context import SpaContext
 from infra.database import Database, DatabaseArgs
+from infra.detection import Detection, DetectionArgs
+from infra.iam import WorkforceAccess, WorkforceAccessArgs
 from infra.keys import Keys, KeysArgs
 from infra.network import Network, NetworkArgs, db_port
 from infra.storage import BACKUP_ROLE_NAME, PhiStorage, PhiStorageArgs
@@ -140,8 +142,39 @@ def build(config: SpaConfig) -> SpaEnvironment:
         ),
         ctx,
     )
-    # WIRE: detection
-    # WIRE: iam
+    # GuardDuty, Security Hub, AWS Config delivering into the log archive with managed rules, Access
+    # Analyzer and EBS encryption by default (164.308(a)(1)(ii)(D), 164.308(a)(5)(ii)(B),
+    # 164.308(a)(6)(ii), 164.312(a)(2)(iv)); adopted singletons are not created.
+    audit = env.components["audit"]
+    env.components["detection"] = Detection(
+        "detection",
+        DetectionArgs(
+            alert_topic_arn=alerts.topic.arn,
+            data_key_arn=keys.data_key.arn,
+            log_archive_bucket=audit.log_archive_bucket.id,
+            logs_key_arn=keys.logs_key.arn,
+            log_archive_ready=(audit.log_archive.policy,),
+            adopt_existing_config_recorder=config.adopt_existing_config_recorder,
+            adopt_existing_guard_duty=config.adopt_existing_guard_duty,
+            adopt_existing_security_hub=config.adopt_existing_security_hub,
+        ),
+        ctx,
+    )
+    # Workforce roles assumed with MFA from the allow-list, under one boundary, and the password policy
+    # (164.308(a)(3), 164.308(a)(4), 164.312(a)(1), 164.312(a)(2)(i)-(ii), 164.312(d)).
+    backups = env.components["backups"]
+    env.components["iam"] = WorkforceAccess(
+        "iam",
+        WorkforceAccessArgs(
+            allowlist_cidrs=allowlist.cidrs,
+            data_key_arn=keys.data_key.arn,
+            workforce_ip_policy_arn=allowlist.workforce_ip_policy.arn,
+            phi_bucket_arns={role: b.arn for role, b in env.components["storage"].phi_buckets.items()},
+            backup_role_arn=backups.role.arn,
+            backup_vault_arns=(backups.vault.arn, backups.dr_vault.arn),
+        ),
+        ctx,
+    )
 
     pulumi.export("spa", config.spa)
     pulumi.export("region", config.region)

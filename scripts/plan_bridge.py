@@ -37,6 +37,7 @@ TERRAFORM_VERSION = "1.9.0"
 PROVIDER_NAME = "registry.terraform.io/hashicorp/aws"
 PROVIDER_PREFIX = "pulumi:providers:"
 STACK_TYPE = "pulumi:pulumi:Stack"
+ADOPTED_INPUT = "adoptedServices"  # the input infra/detection.py's component records adopted singletons in
 
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -750,4 +751,16 @@ def to_plan(records: Sequence[ResourceRecord], *, spa: str) -> dict[str, Any]:
         "planned_values": {"root_module": root.planned()},
         # No provider_config: checkov would check a provider block we made up (address aws.default).
         "configuration": {"root_module": root.configuration()},
+        # Region singletons the stack adopted instead of creating (infra/detection.py), for CKV_MEDSPA_102-104.
+        "pulumi_stack": {"adopted": _adopted(records)},
     }
+
+
+def _adopted(records: Sequence[ResourceRecord]) -> list[str]:
+    """What components recorded under their `adoptedServices` input (a list of service names)."""
+    found: set[str] = set()
+    for record in records:
+        value = None if record.custom else record.inputs.get(ADOPTED_INPUT)
+        if isinstance(value, list):
+            found.update(service for service in value if isinstance(service, str))
+    return sorted(found)

@@ -132,6 +132,10 @@ def _mock_outputs(
         outputs.setdefault("defaultSecurityGroupId", f"sg-default-{name}")
         outputs.setdefault("defaultNetworkAclId", f"acl-default-{name}")
         outputs.setdefault("defaultRouteTableId", f"rtb-default-{name}")
+    if type_token in ("aws:iam/role:Role", "aws:iam/policy:Policy"):  # IAM ARNs are global: no region
+        outputs["arn"] = (
+            f"arn:aws:iam::{MOCK_ACCOUNT_ID}:{type_token.rsplit(':', 1)[1].lower()}/{resource_id}"
+        )
     if type_token == "aws:cloudwatch/logGroup:LogGroup":
         outputs["arn"] = f"arn:aws:logs:{region}:{MOCK_ACCOUNT_ID}:log-group:{resource_id}"
     if type_token == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
