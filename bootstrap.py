@@ -66,8 +66,9 @@ def main() -> None:
     if args.no_run:
         return
     medspa = str(KIT_VENV / "bin" / "medspa")
-    _say(f"running: medspa synth {DEMO_SPA}")
-    _run([medspa, "synth", DEMO_SPA])
+    # The main job: synthesize the demo spa offline and run the policy gate on it (HIPAA-mapped table).
+    _say(f"running: medspa check {DEMO_SPA}")
+    _run([medspa, "check", DEMO_SPA])
 
 
 if __name__ == "__main__":

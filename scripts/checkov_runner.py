@@ -9,7 +9,6 @@ mapping and its package-update check from reaching the network.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -25,6 +24,8 @@ Status = Literal["passed", "failed", "skipped"]
 CHECKS_DIR = paths.REPO_ROOT / "policies" / "checks"
 RESULTS_FILE = "results_json.json"
 PRESTART_DRIVER = Path(__file__).with_name("checkov_prestart.py")
+# checkov scans on one core; the prestarted driver forks this many scanners after its one import.
+SCAN_WORKERS = max(1, min(os.cpu_count() or 1, 4))
 _STATUS_KEYS: dict[str, Status] = {
     "passed_checks": "passed",
     "failed_checks": "failed",
@@ -129,14 +130,13 @@ class PrestartedCheckov:
         return process
 
     def close(self) -> None:
+        """Stop an unused process at once: it is only importing checkov, nothing to lose."""
         process, self._process = self._process, None
         if process is None:
             return
-        with contextlib.suppress(OSError, ValueError):
-            process.communicate("\n", timeout=2)
         if process.poll() is None:
             process.kill()
-            process.wait()
+        process.communicate()
 
 
 def run_checkov(
@@ -169,7 +169,8 @@ def run_checkov(
             )
             _, stderr = process.communicate(timeout=timeout)
         else:
-            _, stderr = process.communicate(json.dumps(command[1:]) + "\n", timeout=timeout)
+            request = {"argv": command[1:], "workers": SCAN_WORKERS}
+            _, stderr = process.communicate(json.dumps(request) + "\n", timeout=timeout)
     except subprocess.TimeoutExpired:
         if process is not None:
             process.kill()

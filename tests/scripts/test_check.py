@@ -478,3 +478,24 @@ def test_batch_synthesis_does_not_hang_after_an_in_process_synthesis(tmp_path: P
     assert result.returncode == 0 and "['demo', 'demo-copy']" in result.stdout, (
         f"batch synthesis after an in-process synthesis must finish: {result.stderr[-500:]}"
     )
+
+
+@needs_checkov
+def test_prestarted_parallel_scan_gives_the_same_results_as_a_cold_scan(tmp_path: Path) -> None:
+    from scripts.checkov_runner import PrestartedCheckov, run_checkov
+
+    plan = json.loads(PLAN_DEMO.read_text())
+    cold_dir, warm_dir = tmp_path / "cold", tmp_path / "warm"
+    for directory in (cold_dir, warm_dir):
+        directory.mkdir()
+        for name in ("clinic-a", "clinic-b", "clinic-c"):
+            (directory / f"{name}.json").write_text(json.dumps(plan))
+    cold = run_checkov(cold_dir)
+    with PrestartedCheckov(warm_dir) as prestarted:
+        warm = run_checkov(warm_dir, prestarted=prestarted)
+
+    def key(r: CheckovResult) -> tuple[str, str, str, str]:
+        return (r.check_id, r.file, r.address, r.status)
+
+    assert sorted(map(key, warm)) == sorted(map(key, cold)), "splitting the scan by file changed results"
+    assert {r.file for r in warm} == {"clinic-a", "clinic-b", "clinic-c"}
