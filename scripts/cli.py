@@ -77,6 +77,286 @@ def synth(
     console.print(table)
 
 
+@app.command()
+def drill(
+    spa: Annotated[str, typer.Argument(help="Spa (stack) name: stacks/Pulumi.SPA.yaml.")],
+    local: Annotated[
+        bool, typer.Option("--local", help="Run against an embedded AWS emulator with synthetic data.")
+    ] = False,
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", help="Evidence directory (default evidence/drills/SPA/).")
+    ] = None,
+    from_dr_region: Annotated[
+        bool, typer.Option("--from-dr-region", help="Restore from the DR region's copies.")
+    ] = False,
+    resource: Annotated[str | None, typer.Option("--resource", help="Only: database | bucket.")] = None,
+    cleanup: Annotated[
+        bool, typer.Option("--cleanup", help="Remove the leftovers of a drill that was killed.")
+    ] = False,
+    history: Annotated[bool, typer.Option("--history", help="List past drills from the evidence.")] = False,
+    upload: Annotated[
+        bool, typer.Option("--upload", help="Archive the evidence in the log archive bucket (Object Lock).")
+    ] = False,
+    timeout_minutes: Annotated[
+        int, typer.Option("--timeout-minutes", help="Give up on a restore after N minutes.")
+    ] = 60,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Restore the newest backups into temporary copies, verify and time them, keep the evidence.
+
+    Exit 0 PASS, 1 FAIL, 2 bad input. Tests the contingency plan (164.308(a)(7)(ii)(D)).
+    """
+    from scripts.drill import command
+    from scripts.drill.history import history_json, history_table, load_history
+    from scripts.errors import EXIT_FINDING
+
+    request = command.DrillRequest(
+        spa=spa,
+        local=local,
+        report_dir=report_dir,
+        from_dr_region=from_dr_region,
+        resource=resource,
+        cleanup=cleanup,
+        history=history,
+        upload=upload,
+        timeout_minutes=timeout_minutes,
+        as_json=as_json,
+    )
+    try:
+        command.check_request(request)
+    except BadInput as error:
+        fail(str(error))
+    config = load_config(spa)
+
+    def progress(message: str) -> None:
+        err_console.print(message, markup=False, highlight=False)
+
+    if history:
+        past = load_history(request.directory, spa)
+        if as_json:
+            typer.echo(history_json(past))
+        elif not past.records:
+            console.print(f"no drills recorded for {spa} in {request.directory}")
+        else:
+            console.print(history_table(past, spa))
+        for name in past.unreadable:
+            err_console.print(f"medspa: warning: {name} is not a drill record; skipped", markup=False)
+        return
+    try:
+        if cleanup:
+            actions = command.cleanup(config, on_progress=progress)
+            if as_json:
+                typer.echo(json.dumps([a.to_dict() for a in actions], indent=2))
+            else:
+                for action in actions:
+                    state = "ok" if action.ok else "FAILED"
+                    console.print(
+                        f"{state}: {action.action} {action.resource} {action.detail}".rstrip(), markup=False
+                    )
+                console.print(f"{len(actions)} leftover(s) handled for {spa}", markup=False)
+            if not all(a.ok for a in actions):
+                raise typer.Exit(EXIT_FINDING)
+            return
+        outcome = command.run(request, config, on_progress=progress)
+    except BadInput as error:
+        fail(str(error))
+    record = outcome.record
+    if as_json:
+        typer.echo(
+            json.dumps({**record.to_dict(), "evidence": [str(p) for p in outcome.files.all_paths]}, indent=2)
+        )
+    else:
+        style = "green" if record.verdict.value == "PASS" else "red"
+        console.print(f"[{style}]{record.verdict.value}[/{style}] drill {record.drill_id} for {spa}")
+        for reason in record.failure_reasons():
+            console.print(f"  - {reason}", markup=False, highlight=False, soft_wrap=True)
+        if record.emulator:
+            console.print("EMULATOR evidence: timings mean nothing", markup=False)
+        console.print(f"evidence: {outcome.files.directory}", markup=False, highlight=False, soft_wrap=True)
+    for uri in outcome.uploaded:
+        err_console.print(f"archived {uri}", markup=False, highlight=False)
+    if outcome.upload_error:
+        err_console.print(f"medspa: error: evidence not archived: {outcome.upload_error}", markup=False)
+    if outcome.interrupted:
+        err_console.print("medspa: drill interrupted; cleanup ran and the evidence was written", markup=False)
+    raise typer.Exit(outcome.exit_code)
+
+
+_SPA_ARG = typer.Argument(help="Spa (stack) name: stacks/Pulumi.SPA.yaml.")
+
+
+@app.command()
+def new(
+    spa: Annotated[str, typer.Argument(help="New spa name (3-24 lowercase letters, digits, hyphens).")],
+    region: Annotated[str | None, typer.Option("--region", help="Primary AWS region.")] = None,
+    dr_region: Annotated[
+        str | None, typer.Option("--dr-region", help="Disaster-recovery region (default: paired region).")
+    ] = None,
+    office_cidr: Annotated[
+        list[str] | None, typer.Option("--office-cidr", help="Office public egress CIDR (repeatable).")
+    ] = None,
+    admin_cidr: Annotated[
+        list[str] | None,
+        typer.Option("--admin-cidr", help="Contractor admin CIDR (repeatable; default: the office CIDRs)."),
+    ] = None,
+    alert_email: Annotated[
+        list[str] | None, typer.Option("--alert-email", help="Security alert e-mail (repeatable).")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Owner e-mail (default: the first alert e-mail).")
+    ] = None,
+    display_name: Annotated[str | None, typer.Option("--display-name", help="Spa name for reports.")] = None,
+    db_instance_class: Annotated[
+        str | None, typer.Option("--db-instance-class", help="RDS instance class (db.t4g.medium).")
+    ] = None,
+    db_storage_gb: Annotated[
+        str | None, typer.Option("--db-storage-gb", help="Database storage, GB.")
+    ] = None,
+    db_multi_az: Annotated[
+        bool | None, typer.Option("--db-multi-az/--no-db-multi-az", help="Database in two zones.")
+    ] = None,
+    log_retention_days: Annotated[
+        str | None, typer.Option("--log-retention-days", help="Log retention (days, >= 365).")
+    ] = None,
+    backup_retention_days: Annotated[
+        str | None, typer.Option("--backup-retention-days", help="Daily backups kept (days, >= 35).")
+    ] = None,
+    long_backup_retention_days: Annotated[
+        str | None,
+        typer.Option("--long-backup-retention-days", help="Monthly backups kept (days, >= 2192)."),
+    ] = None,
+    secrets_provider: Annotated[
+        str | None,
+        typer.Option(
+            "--secrets-provider", help="awskms:// key (default alias/medspa-SPA-pulumi-secrets in REGION)."
+        ),
+    ] = None,
+    passphrase_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--passphrase-secrets",
+            help="Weakens: encrypt stack secrets with a passphrase instead of KMS (no audit trail).",
+        ),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="No prompts; missing values are errors.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing stack file.")] = False,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="Do not run `medspa check` at the end.")
+    ] = False,
+) -> None:
+    """Write a validated, commented stacks/Pulumi.SPA.yaml (interactive, or fully by flags)."""
+    from scripts import new_spa
+
+    options = new_spa.NewSpaOptions(
+        spa=spa,
+        region=region,
+        dr_region=dr_region,
+        office_cidrs=tuple(office_cidr or ()),
+        admin_cidrs=tuple(admin_cidr or ()),
+        alert_emails=tuple(alert_email or ()),
+        owner=owner,
+        display_name=display_name,
+        db_instance_class=db_instance_class,
+        db_storage_gb=db_storage_gb,
+        db_multi_az=db_multi_az,
+        log_retention_days=log_retention_days,
+        backup_retention_days=backup_retention_days,
+        long_backup_retention_days=long_backup_retention_days,
+        secrets_provider=secrets_provider,
+        passphrase_secrets=passphrase_secrets,
+        yes=yes,
+        force=force,
+        check=not no_check,
+    )
+    try:
+        result = new_spa.create(options, console)
+        for warning in result.warnings:
+            err_console.print(warning, style="bold red", markup=False, highlight=False)
+        verb = "overwrote" if result.overwrote else "wrote"
+        console.print(f"{verb} {result.path}", markup=False, highlight=False, soft_wrap=True)
+        for label, value in new_spa.summarize(result.config):
+            console.print(f"  {label}: {value}", markup=False, highlight=False, soft_wrap=True)
+        code = new_spa.run_check(result, console, err_console, check=options.check)
+    except BadInput as error:
+        fail(str(error))
+    new_spa.print_next_steps(result, console)
+    raise typer.Exit(code)
+
+
+def _echo_line(line: str) -> None:
+    typer.echo(line.rstrip("\n"))
+
+
+def _confirm(text: str) -> bool:
+    """A yes/no question; closed input is a no."""
+    try:
+        return bool(typer.confirm(text))
+    except typer.Abort:
+        return False
+
+
+@app.command()
+def preview(spa: Annotated[str, _SPA_ARG]) -> None:
+    """`pulumi preview` of the spa's stack (needs the Pulumi CLI); changes nothing."""
+    from scripts import deploy
+    from scripts.errors import EXIT_FINDING
+
+    try:
+        deploy.preview(spa, on_output=_echo_line)
+    except BadInput as error:
+        fail(str(error))
+    except deploy.DeployError as error:
+        fail(str(error), EXIT_FINDING)
+
+
+@app.command()
+def up(
+    spa: Annotated[str, _SPA_ARG],
+    accept_risk: Annotated[
+        str | None,
+        typer.Option(
+            "--accept-risk",
+            help="Weakens: deploy although the policy gate fails; REASON (a full sentence) is recorded.",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Run the policy gate, then `pulumi up` the spa's stack (needs the Pulumi CLI)."""
+    from scripts import deploy
+    from scripts.errors import EXIT_FINDING
+
+    request = deploy.UpRequest(spa=spa, accept_risk=accept_risk, yes=yes)
+    try:
+        deploy.up(request, console, on_output=_echo_line, confirm=_confirm)
+    except BadInput as error:
+        fail(str(error))
+    except deploy.DeployError as error:
+        fail(str(error), EXIT_FINDING)
+
+
+@app.command()
+def destroy(
+    spa: Annotated[str, _SPA_ARG],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to type the spa name.")] = False,
+) -> None:
+    """List what stays (protected PHI, logs, backups), then destroy the rest (needs the Pulumi CLI)."""
+    from scripts import deploy
+    from scripts.errors import EXIT_FINDING
+
+    def type_name(text: str) -> str:
+        try:
+            return str(typer.prompt(text))
+        except typer.Abort:
+            return ""
+
+    try:
+        deploy.destroy(spa, console, on_output=_echo_line, confirm_name=type_name, yes=yes)
+    except BadInput as error:
+        fail(str(error))
+    except deploy.DeployError as error:
+        fail(str(error), EXIT_FINDING)
+
+
 CHECK_FORMATS = ("table", "json", "sarif", "junit")
 
 
