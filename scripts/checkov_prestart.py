@@ -5,10 +5,10 @@ synthesizes, so the import overlaps the synthesis; once the plans are written it
 on stdin: {"argv": [checkov's arguments, with "-d PLANS" and "--output-file-path OUT"], "workers": N}.
 An empty line (or a closed stdin) means "never mind": exit 3.
 
-checkov scans on one core. With N > 1 workers and several plan files, the imported process forks N
-children (the import is paid once), each scanning its share of the files into OUT/part-K, and the
-parent merges their reports into OUT/results_json.json; every plan is its own graph, so splitting by
-file changes no result. Standard library only, plus checkov itself.
+checkov scans on one core. With N > 1 workers and several plan files, the imported process splits
+the files into small batches and forks one child per batch, at most N at a time (the import is paid
+once), each scanning its batch into OUT/part-K; the parent merges their reports into
+OUT/results_json.json. Every plan is its own graph, so splitting by file changes no result. Standard library only, plus checkov itself.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from typing import Any
 
 GAVE_UP = 3
 RESULTS_FILE = "results_json.json"
+# Plans per forked scanner: bounds each scanner's memory (the batch path's peak) at a small cost in
+# per-scan start-up; every plan is its own graph, so the batching changes no result.
+MAX_PLANS_PER_SCAN = 8
 
 
 def _option(argv: list[str], flag: str) -> str:
@@ -42,43 +45,53 @@ def _without(argv: list[str], *flags: str) -> list[str]:
     return kept
 
 
-def _shares(files: list[Path], workers: int) -> list[list[Path]]:
-    """Balanced by size: the largest files first, each to the lightest share."""
-    shares: list[list[Path]] = [[] for _ in range(workers)]
-    loads = [0] * workers
+def _batches(files: list[Path], workers: int) -> list[list[Path]]:
+    """Balanced by size, and small: a scanner's memory grows with the plans it holds at once."""
+    count = max(workers, -(-len(files) // MAX_PLANS_PER_SCAN))
+    batches: list[list[Path]] = [[] for _ in range(count)]
+    loads = [0] * count
     for path in sorted(files, key=lambda p: p.stat().st_size, reverse=True):
         lightest = loads.index(min(loads))
-        shares[lightest].append(path)
+        batches[lightest].append(path)
         loads[lightest] += path.stat().st_size
-    return [share for share in shares if share]
+    return [batch for batch in batches if batch]
+
+
+def _fork_scan(checkov: Any, argv: list[str]) -> int:
+    pid = os.fork()
+    if pid == 0:  # child: scan one batch, never return into the parent's code
+        code = 2
+        try:
+            code = int(checkov.Checkov(argv=argv).run() or 0)
+        finally:
+            os._exit(code)
+    return pid
 
 
 def _scan_in_parallel(checkov: Any, argv: list[str], workers: int) -> int:
     plans = Path(_option(argv, "-d"))
     output = Path(_option(argv, "--output-file-path"))
-    shares = _shares(sorted(plans.glob("*.json")), workers)
-    if len(shares) < 2:
+    batches = _batches(sorted(plans.glob("*.json")), workers)
+    if len(batches) < 2:
         return int(checkov.Checkov(argv=argv).run() or 0)
     base = _without(argv, "-d", "--output-file-path")
-    children: list[int] = []
-    for index, share in enumerate(shares):
-        pid = os.fork()
-        if pid == 0:  # child: scan this share, never return into the parent's code
-            code = 2
-            try:
-                part = ["-f", *map(str, share), *base, "--output-file-path", str(output / f"part-{index}")]
-                code = int(checkov.Checkov(argv=part).run() or 0)
-            finally:
-                os._exit(code)
-        children.append(pid)
+    waiting = list(enumerate(batches))
+    running = 0
     worst = 0
-    for pid in children:
-        _, status = os.waitpid(pid, 0)
+    while waiting or running:
+        while waiting and running < workers:
+            index, batch = waiting.pop(0)
+            _fork_scan(
+                checkov, ["-f", *map(str, batch), *base, "--output-file-path", str(output / f"part-{index}")]
+            )
+            running += 1
+        _, status = os.wait()
+        running -= 1
         worst = max(worst, os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 2)
     if worst > 1:
         return worst
     merged: list[Any] = []
-    for index in range(len(shares)):
+    for index in range(len(batches)):
         document = json.loads((output / f"part-{index}" / RESULTS_FILE).read_text())
         merged.extend(document if isinstance(document, list) else [document])
     (output / RESULTS_FILE).write_text(json.dumps(merged))
