@@ -357,6 +357,42 @@ def destroy(
         fail(str(error), EXIT_FINDING)
 
 
+@app.command()
+def preflight(
+    spa: Annotated[str, _SPA_ARG],
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile to use.")] = None,
+    backend_url: Annotated[
+        str | None,
+        typer.Option(
+            "--backend-url", help="Pulumi state backend (default: PULUMI_BACKEND_URL, pulumi login)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Read-only checks of the target AWS account before the first `medspa up`; exit 1 on any FAIL."""
+    from scripts.errors import EXIT_FINDING
+    from scripts.preflight.backend import resolve_backend
+    from scripts.preflight.quotas import needs_for
+    from scripts.preflight.report import render_json, render_table
+    from scripts.preflight.runner import make_session, run_preflight
+
+    config = load_config(spa)
+    url, source = resolve_backend(backend_url)
+    try:
+        session = make_session(config, profile)
+    except BadInput as error:
+        fail(str(error))
+    report = run_preflight(
+        config, session, backend_url=url, backend_source=source, needs=lambda: needs_for(config)
+    )
+    if as_json:
+        sys.stdout.write(render_json(report))
+    else:
+        render_table(report, console)
+    if not report.ok:
+        raise typer.Exit(EXIT_FINDING)
+
+
 CHECK_FORMATS = ("table", "json", "sarif", "junit")
 
 
