@@ -6,20 +6,13 @@ SHA-256 file, and accumulate in `--history` (164.308(a)(7)(ii)(D) evidence of a 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from scripts.cli import app
 from scripts.drill.evidence import EMULATOR_NOTICE, verify_evidence
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("scripts.drill.engine") is None,
-    reason="the drill engine (scripts/drill/engine.py, issue 6 part A) is not in the tree yet",
-)
 
 runner = CliRunner()
 
