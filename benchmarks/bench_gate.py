@@ -174,7 +174,9 @@ def demo(workdir: Path) -> None:
         f"  {'MET' if ratio <= DEMO_RATIO_TARGET else 'NOT MET'}"
     )
     print(f"  {'peak memory, largest process':<46} {mib(check.max_process_rss):>10}")
-    print(f"  {'peak memory, process tree (RSS / PSS)':<46} {mib(check.tree_rss):>10} / {mib(check.tree_pss)}")
+    print(
+        f"  {'peak memory, process tree (RSS / PSS)':<46} {mib(check.tree_rss):>10} / {mib(check.tree_pss)}"
+    )
 
 
 def batch(workdir: Path, copies: int) -> None:

@@ -243,7 +243,6 @@ def test_early_expiry_is_caught() -> None:
         test_log_archive_ages_into_cheaper_storage_without_expiring(_weakened(LIFECYCLE, expire))
 
 
-
 def test_reads_of_the_archive_are_logged_to_the_access_log_bucket(stack_synthesis: Synthesis) -> None:
     archive = log_archive_bucket(stack_synthesis)
     found = configures(stack_synthesis, LOGGING, archive)

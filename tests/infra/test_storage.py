@@ -417,14 +417,18 @@ def test_access_log_bucket_admits_s3_log_delivery_for_this_account_only(stack_sy
     bucket = _log_bucket(stack_synthesis)
     statement = _statement(stack_synthesis, bucket, "S3ServerAccessLogDelivery")
     archive = f"arn:aws:s3:::{log_archive_bucket_name(stack_synthesis.spa, MOCK_ACCOUNT_ID)}"
-    sources = sorted([*(f"arn:aws:s3:::{b.inputs['bucket']}" for b in _phi_buckets(stack_synthesis)), archive])
+    sources = sorted(
+        [*(f"arn:aws:s3:::{b.inputs['bucket']}" for b in _phi_buckets(stack_synthesis)), archive]
+    )
     assert (
         statement["Effect"] == "Allow"
         and statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
         and statement["Action"] == "s3:PutObject"
         and statement["Condition"]["StringEquals"] == {"aws:SourceAccount": MOCK_ACCOUNT_ID}
         and sorted(statement["Condition"]["ArnLike"]["aws:SourceArn"]) == sources
-    ), f"{bucket.name}: only S3 log delivery for this account's PHI buckets and log archive may write (164.312(b))"
+    ), (
+        f"{bucket.name}: only S3 log delivery for this account's PHI buckets and log archive may write (164.312(b))"
+    )
 
 
 def test_access_log_bucket_keeps_logs_at_least_the_log_retention(stack_synthesis: Synthesis) -> None:
