@@ -85,8 +85,6 @@ class Allowlist(pulumi.ComponentResource):
     admin_prefix_list: aws.ec2.ManagedPrefixList
     admin_prefix_list_v6: aws.ec2.ManagedPrefixList | None
     workforce_ip_policy: aws.iam.Policy
-    ip_sets: dict[str, aws.wafv2.IpSet]
-    web_acl: aws.wafv2.WebAcl | None
     waf_log_group: aws.cloudwatch.LogGroup | None
 
     def __init__(
@@ -126,8 +124,10 @@ class Allowlist(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        self.ip_sets = {}
-        self.web_acl = None
+        # Annotated here, not on the class: the Pulumi SDK evaluates a component's class annotations,
+        # and naming aws.wafv2 there would import the WAF module (~0.5 s) for every spa, WAF or not.
+        self.ip_sets: dict[str, aws.wafv2.IpSet] = {}
+        self.web_acl: aws.wafv2.WebAcl | None = None
         self.waf_log_group = None
         if args.enable_staff_portal_waf:
             self._staff_portal_waf(name, args, ctx, v4, v6)

@@ -15,6 +15,7 @@ from infra.config import (
     SpaConfig,
     from_mapping,
     from_pulumi_runtime,
+    known_regions,
     load_stack,
     to_pulumi_config,
 )
@@ -101,6 +102,15 @@ def test_demo_stack_is_valid() -> None:
     config = load_stack(paths.stacks_dir(), "demo")
     assert config.office_cidrs == ("203.0.113.0/24",)
     assert config.region != config.dr_region
+
+
+def test_region_list_matches_botocore_session() -> None:
+    """The data file we read for speed must say what botocore's own region API says."""
+    import botocore.session
+
+    expected = botocore.session.get_session().get_available_regions("ec2", partition_name="aws")
+    assert known_regions() == frozenset(expected), "region list differs from botocore's ec2 regions"
+    assert {"us-east-1", "us-west-2"} <= known_regions(), "commercial regions missing from the list"
 
 
 def test_defaults_are_the_safe_values() -> None:
