@@ -235,7 +235,7 @@ def test_security_hub_subscribes_fsbp_and_cis_in_the_spa_region(stack_synthesis:
     region = _config(stack_synthesis).region
     hub = stack_synthesis.one(HUB, "detection-security-hub")
     standards = stack_synthesis.of_type(STANDARD)
-    arns = {s.inputs.get("standardsArn") for s in standards}
+    arns = {str(s.inputs.get("standardsArn")) for s in standards}
     expected = {
         f"arn:aws:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0",
         f"arn:aws:securityhub:{region}::standards/cis-aws-foundations-benchmark/v/3.0.0",

@@ -26,18 +26,21 @@ class _CountingMocks(pulumi.runtime.Mocks):
         self.created.append(args.typ)
         return f"{args.name}-id", {**args.inputs, "arn": f"arn:aws:mock:::{args.name}"}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {"accountId": "123456789012"} if "getCallerIdentity" in args.token else {}
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return ({"accountId": "123456789012"} if "getCallerIdentity" in args.token else {}), []
 
 
 def _run_entry(config: dict[str, str], mocks: _CountingMocks | None = None) -> _CountingMocks:
     mocks = mocks if mocks is not None else _CountingMocks()
 
+    def program() -> None:
+        runpy.run_path(ENTRY, run_name="__main__")
+
     def run() -> None:
         pulumi_settings.ROOT.set(None)
         pulumi.runtime.set_all_config(config, [])
         pulumi.runtime.set_mocks(mocks, project="medspa", stack="demo", preview=False)
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(ENTRY, run_name="__main__")))
+        _sync_await(run_pulumi_func(program))
 
     contextvars.copy_context().run(run)
     return mocks

@@ -230,7 +230,7 @@ def test_spa_comes_from_the_urn() -> None:
 
 
 def test_plan_with_no_resources_is_bad_input(tmp_path: Path) -> None:
-    plan = {"planned_values": {"root_module": {"resources": []}}}
+    plan: dict[str, Any] = {"planned_values": {"root_module": {"resources": []}}}
     with pytest.raises(BadInput, match="no resources"):
         gate.prepare_plan("demo", plan, tmp_path, source="stacks/Pulumi.demo.yaml")
 
