@@ -8,7 +8,8 @@ An empty line (or a closed stdin) means "never mind": exit 3.
 checkov scans on one core. With N > 1 workers and several plan files, the imported process splits
 the files into small batches and forks one child per batch, at most N at a time (the import is paid
 once), each scanning its batch into OUT/part-K; the parent merges their reports into
-OUT/results_json.json. Every plan is its own graph, so splitting by file changes no result. Standard library only, plus checkov itself.
+OUT/results_json.json. Every plan is its own graph, so splitting by file changes no result.
+Standard library only, plus checkov itself.
 """
 
 from __future__ import annotations
@@ -50,22 +51,22 @@ def _batches(files: list[Path], workers: int) -> list[list[Path]]:
     count = max(workers, -(-len(files) // MAX_PLANS_PER_SCAN))
     batches: list[list[Path]] = [[] for _ in range(count)]
     loads = [0] * count
-    for path in sorted(files, key=lambda p: p.stat().st_size, reverse=True):
+    sizes = {path: path.stat().st_size for path in files}
+    for path in sorted(files, key=sizes.__getitem__, reverse=True):
         lightest = loads.index(min(loads))
         batches[lightest].append(path)
-        loads[lightest] += path.stat().st_size
+        loads[lightest] += sizes[path]
     return [batch for batch in batches if batch]
 
 
-def _fork_scan(checkov: Any, argv: list[str]) -> int:
-    pid = os.fork()
-    if pid == 0:  # child: scan one batch, never return into the parent's code
+def _fork_scan(checkov: Any, argv: list[str]) -> None:
+    """Scan one batch in a child; the parent reaps it with os.wait()."""
+    if os.fork() == 0:  # child: scan one batch, never return into the parent's code
         code = 2
         try:
             code = int(checkov.Checkov(argv=argv).run() or 0)
         finally:
             os._exit(code)
-    return pid
 
 
 def _scan_in_parallel(checkov: Any, argv: list[str], workers: int) -> int:
