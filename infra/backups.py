@@ -50,6 +50,8 @@ VAULT_NOTIFICATION_EVENTS: tuple[str, ...] = (
 )
 FAILED_JOB_STATES: tuple[str, ...] = ("FAILED", "ABORTED", "EXPIRED", "PARTIAL")
 FAILED_RESTORE_STATUSES: tuple[str, ...] = ("FAILED", "ABORTED")
+# The role part of the restore testing plan's name (restore_testing_name); the drill reads it back.
+RESTORE_TESTING_PLAN_ROLE = "restore_tests"
 
 # Nobody, not even the account root user, may delete or shorten a recovery point, or detach a
 # continuous backup from its resource; AWS Backup's own lifecycle still expires them on schedule.
@@ -417,7 +419,7 @@ class Backups(pulumi.ComponentResource):
         )
         self.restore_testing_plan = aws.backup.RestoreTestingPlan(
             f"{name}-restore-testing-plan",
-            name=restore_testing_name(ctx.spa, "restore_tests"),
+            name=restore_testing_name(ctx.spa, RESTORE_TESTING_PLAN_ROLE),
             schedule_expression=RESTORE_TEST_SCHEDULE,
             schedule_expression_timezone="Etc/UTC",
             start_window_hours=RESTORE_TEST_START_WINDOW_HOURS,

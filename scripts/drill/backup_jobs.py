@@ -17,20 +17,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infra.backups import restore_testing_name
+from infra.backups import FAILED_RESTORE_STATUSES, RESTORE_TESTING_PLAN_ROLE, restore_testing_name
 from infra.config import SpaConfig
 from infra.context import SpaContext
 from infra.storage import BACKUP_ROLE_NAME
-from scripts.drill.model import ScheduledRestoreTest
+from scripts.drill.model import ScheduledRestoreTest, error_code, utc
 
 COMPLETED = "COMPLETED"
 # DescribeRestoreJob statuses after which the job never changes again.
-TERMINAL_RESTORE_STATUSES: frozenset[str] = frozenset({"COMPLETED", "ABORTED", "FAILED"})
+TERMINAL_RESTORE_STATUSES: frozenset[str] = frozenset({COMPLETED, *FAILED_RESTORE_STATUSES})
 # PutRestoreValidationResult's message: kept short, and never anything but the drill's own words.
 VALIDATION_MESSAGE_MAX = 1000
 # Errors that mean "nothing to read here" rather than a broken call.
@@ -38,8 +38,6 @@ _NOT_FOUND_CODES: frozenset[str] = frozenset({"ResourceNotFoundException"})
 _UNREADABLE_CODES: frozenset[str] = frozenset(
     {"AccessDeniedException", "AccessDenied", "ResourceNotFoundException"}
 )
-# The restore testing plan the stack deploys (infra/backups.py) for one spa.
-RESTORE_TESTING_PLAN_ROLE = "restore_tests"
 
 
 @dataclass(frozen=True)
@@ -73,17 +71,8 @@ class RestoreTimeout(Exception):
         self.job_id = job_id
 
 
-def _utc(value: datetime) -> datetime:
-    """botocore gives tz-aware timestamps; a naive one is taken as UTC so comparisons never raise."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _utc_or_none(value: Any) -> datetime | None:
-    return _utc(value) if isinstance(value, datetime) else None
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+    return utc(value) if isinstance(value, datetime) else None
 
 
 def _context(config: SpaConfig) -> SpaContext:
@@ -129,7 +118,7 @@ def newest_recovery_point(
                     continue
                 point = RecoveryPoint(
                     arn=str(item["RecoveryPointArn"]),
-                    created=_utc(item["CreationDate"]),
+                    created=utc(item["CreationDate"]),
                     vault_name=str(item.get("BackupVaultName", "")),
                     resource_arn=resource_arn,
                     encryption_key_arn=item.get("EncryptionKeyArn"),
@@ -138,7 +127,7 @@ def newest_recovery_point(
                 if newest is None or point.created > newest.created:
                     newest = point
     except ClientError as error:
-        if _code(error) in _NOT_FOUND_CODES:
+        if error_code(error) in _NOT_FOUND_CODES:
             return None
         raise
     return newest
@@ -225,7 +214,7 @@ def wait_for_restore(
     ``clock`` and ``sleep`` are injected so tests never really wait. KeyboardInterrupt is not caught:
     the engine cleans up and records the interrupt.
     """
-    deadline = _utc(clock()).timestamp() + timeout_seconds
+    deadline = utc(clock()).timestamp() + timeout_seconds
     while True:
         job = backup.describe_restore_job(RestoreJobId=job_id)
         status = str(job.get("Status", ""))
@@ -237,7 +226,7 @@ def wait_for_restore(
                 status_message=job.get("StatusMessage"),
                 completed=_utc_or_none(job.get("CompletionDate")),
             )
-        remaining = deadline - _utc(clock()).timestamp()
+        remaining = deadline - utc(clock()).timestamp()
         if remaining <= 0:
             raise RestoreTimeout(job_id)
         sleep(max(0.0, min(poll_seconds, remaining)))
@@ -256,7 +245,7 @@ def report_validation(backup: Any, job_id: str, *, passed: bool, message: str) -
             ValidationStatusMessage=message[:VALIDATION_MESSAGE_MAX],
         )
     except ClientError as error:
-        return f"PutRestoreValidationResult for restore job {job_id} failed: AWS error {_code(error)}"
+        return f"PutRestoreValidationResult for restore job {job_id} failed: AWS error {error_code(error)}"
     return None
 
 
@@ -292,7 +281,7 @@ def scheduled_restore_tests(backup: Any, spa: str, *, since: datetime) -> list[S
                     for job in page.get("RestoreJobs", [])
                 )
     except ClientError as error:
-        if _code(error) in _UNREADABLE_CODES:
+        if error_code(error) in _UNREADABLE_CODES:
             return []
         raise
     return tests

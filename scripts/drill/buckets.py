@@ -17,21 +17,21 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from infra.storage import tls_statements
 from scripts.drill import backup_jobs
 from scripts.drill.cleanup import BUCKET, DrillEnv, drill_name
-from scripts.drill.database import (
+from scripts.drill.discover import ProtectedResource
+from scripts.drill.model import Check, ResourceResult, error_code, utc
+from scripts.drill.restore import (
     HIPAA_ACCESS,
+    HIPAA_BACKUP,
     HIPAA_ENCRYPTION,
     HIPAA_INTEGRITY,
     HIPAA_TRANSMISSION,
-    error_code,
     report_to_backup,
-    utc,
+    restore_with_backup,
     vault_recovery_point,
-    wait_for_job,
 )
-from scripts.drill.discover import ProtectedResource
-from scripts.drill.model import Check, ResourceResult
 
 COPY_OBJECT_MAX_BYTES = 5 * 1024**3  # larger objects need a multipart copy
 CHUNK_BYTES = 1024 * 1024
@@ -97,30 +97,8 @@ def object_entry(s3: Any, bucket: str, key: str, version_id: str | None = None) 
 
 
 def tls_only_policy(bucket: str) -> str:
-    arn = f"arn:aws:s3:::{bucket}"
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [arn, f"{arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-                {
-                    "Sid": "DenyTlsOlderThan12",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [arn, f"{arn}/*"],
-                    "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-                },
-            ],
-        }
-    )
+    """The stack's own TLS-only statements (infra/storage.py), as the temporary bucket's whole policy."""
+    return json.dumps({"Version": "2012-10-17", "Statement": tls_statements(f"arn:aws:s3:::{bucket}")})
 
 
 def create_locked_bucket(env: DrillEnv, name: str) -> None:
@@ -290,7 +268,7 @@ def drill_bucket(env: DrillEnv, source: ProtectedResource, result: ResourceResul
                 "recovery point",
                 True,
                 "no recovery point in the vault: reconstructed from the versioned source as of the drill's start",
-                "164.308(a)(7)(ii)(A)",
+                HIPAA_BACKUP,
                 note=True,
             )
         )
@@ -304,7 +282,15 @@ def drill_bucket(env: DrillEnv, source: ProtectedResource, result: ResourceResul
     create_locked_bucket(env, target)
     versions = versions_as_of(source_s3, source.identifier, as_of)
     if point is not None:
-        if not _restore_with_backup(env, point, target, result):
+        metadata = backup_jobs.s3_restore_metadata(target_bucket=target, kms_key_arn=env.expected_key_arn)
+        if not restore_with_backup(
+            env,
+            point,
+            result,
+            metadata=metadata,
+            resource_type="S3",
+            idempotency_token=f"{env.workspace.drill_id}-{target[-20:]}",
+        ):
             return
     else:
         try:
@@ -323,23 +309,3 @@ def drill_bucket(env: DrillEnv, source: ProtectedResource, result: ResourceResul
     result.validated_at = env.clock()
     if point is not None:
         report_to_backup(env, result)
-
-
-def _restore_with_backup(
-    env: DrillEnv, point: backup_jobs.RecoveryPoint, target: str, result: ResourceResult
-) -> bool:
-    metadata = backup_jobs.s3_restore_metadata(target_bucket=target, kms_key_arn=env.expected_key_arn)
-    try:
-        job_id = backup_jobs.start_restore(
-            env.client("backup"),
-            recovery_point_arn=point.arn,
-            role_arn=backup_jobs.backup_role_arn(env.config, env.account_id),
-            metadata=metadata,
-            resource_type="S3",
-            idempotency_token=f"{env.workspace.drill_id}-{target[-20:]}",
-        )
-    except ClientError as error:
-        result.reasons.append(f"restore failed: StartRestoreJob AWS error {error_code(error)}")
-        return False
-    result.restore_job_id = job_id
-    return wait_for_job(env, job_id, result)

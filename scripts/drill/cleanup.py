@@ -24,6 +24,7 @@ from scripts.drill.model import (
     SPA_TAG_KEY,
     CleanupAction,
     drill_tags,
+    error_code,
 )
 
 if TYPE_CHECKING:
@@ -38,17 +39,8 @@ BUCKET = "bucket"
 # Teardown order: the instance before its security group; snapshots of a copy after the copy.
 TEARDOWN_ORDER = (DB_INSTANCE, DB_SNAPSHOT, SECURITY_GROUP, BUCKET)
 
-_GONE_CODES = frozenset(
-    {
-        "DBInstanceNotFound",
-        "DBInstanceNotFoundFault",
-        "DBSnapshotNotFound",
-        "DBSnapshotNotFoundFault",
-        "InvalidGroup.NotFound",
-        "NoSuchBucket",
-        "404",
-    }
-)
+# Codes meaning "already gone" besides any code containing "NotFound" (checked in delete_one).
+_GONE_CODES = frozenset({"NoSuchBucket", "404"})
 
 
 @dataclass
@@ -149,10 +141,6 @@ def _tags(pairs: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
     return {str(p["Key"]): str(p["Value"]) for p in pairs or ()}
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
-
-
 def waiter_config(timeout_seconds: float, poll_seconds: float) -> dict[str, float]:
     delay = max(poll_seconds, 0.0)
     attempts = max(1, math.ceil(timeout_seconds / delay)) if delay > 0 else 3
@@ -209,7 +197,7 @@ def delete_bucket(s3: Any, bucket: str, *, spa: str, drill_id: str | None) -> st
     try:
         tags = _tags(s3.get_bucket_tagging(Bucket=bucket).get("TagSet"))
     except ClientError as error:
-        if _code(error) != "NoSuchTagSet":
+        if error_code(error) != "NoSuchTagSet":
             raise
         tags = {}
     require_drill_tag(tags, spa=spa, drill_id=drill_id, resource=bucket)
@@ -289,9 +277,9 @@ def delete_one(
     except RefusedDelete as refused:
         return CleanupAction(resource, "refuse", False, str(refused))
     except ClientError as error:
-        if _code(error) in _GONE_CODES or "NotFound" in _code(error):
+        if error_code(error) in _GONE_CODES or "NotFound" in error_code(error):
             return CleanupAction(resource, action, True, "not present (never created or already deleted)")
-        return CleanupAction(resource, action, False, f"AWS error {_code(error)}")
+        return CleanupAction(resource, action, False, f"AWS error {error_code(error)}")
     except WaiterError:
         return CleanupAction(
             resource, action, False, f"deletion requested but not finished within {timeout_seconds:.0f} s"
@@ -301,14 +289,17 @@ def delete_one(
     return CleanupAction(resource, action, True, detail)
 
 
-def parse_arn(arn: str) -> Created | None:
-    """Map a tagging-API ARN of a kind drills create to what ``delete_one`` takes."""
+def parse_arn(arn: str, default_region: str = "") -> Created | None:
+    """Map a tagging-API ARN of a kind drills create to what ``delete_one`` takes.
+
+    S3 ARNs carry no region: a bucket gets ``default_region`` (the region the tagging API was asked).
+    """
     parts = arn.split(":", 6)
     if len(parts) < 6:
         return None
     service, region, rest = parts[2], parts[3], ":".join(parts[5:])
     if service == "s3" and rest and "/" not in rest:
-        return Created(BUCKET, region, rest)
+        return Created(BUCKET, region or default_region, rest)
     if service == "rds" and rest.startswith("db:"):
         return Created(DB_INSTANCE, region, rest.removeprefix("db:"))
     if service == "rds" and rest.startswith("snapshot:"):
@@ -331,11 +322,9 @@ def find_drill_resources(session: Any, region: str, spa: str, drill_id: str | No
         TagFilters=filters, ResourceTypeFilters=["rds:db", "rds:snapshot", "ec2:security-group", "s3"]
     ):
         for mapping in page.get("ResourceTagMappingList", []):
-            item = parse_arn(str(mapping["ResourceARN"]))
+            item = parse_arn(str(mapping["ResourceARN"]), region)
             if item is None:
                 continue
-            if item.kind == BUCKET:  # S3 ARNs carry no region; delete from the region asked about
-                item = Created(BUCKET, region, item.identifier)
             if item not in found:
                 found.append(item)
     return found
@@ -393,7 +382,7 @@ def teardown_workspace(
         try:
             items.extend(find_drill_resources(session, region, workspace.spa, workspace.drill_id))
         except (ClientError, BotoCoreError) as error:
-            code = _code(error) if isinstance(error, ClientError) else type(error).__name__
+            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
             actions.append(
                 CleanupAction(f"tag search in {region}", "find", False, f"AWS error {code}: not swept")
             )

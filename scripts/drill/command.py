@@ -189,6 +189,8 @@ def cleanup(
 
     session = aws_session(config.region)
     try:
-        return cleanup_leftovers(config.spa, session, on_progress=on_progress)
+        return cleanup_leftovers(
+            config.spa, session, on_progress=on_progress, regions=[config.region, config.dr_region]
+        )
     except BotoCoreError as error:
         raise BadInput(f"AWS: {error}") from None

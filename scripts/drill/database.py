@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
@@ -17,26 +17,18 @@ from botocore.exceptions import ClientError, WaiterError
 from scripts.drill import backup_jobs
 from scripts.drill.cleanup import DB_INSTANCE, SECURITY_GROUP, Created, DrillEnv, claim, drill_name
 from scripts.drill.discover import ProtectedResource
-from scripts.drill.model import Check, ResourceResult
-
-HIPAA_ENCRYPTION = "164.312(a)(2)(iv)"
-HIPAA_ACCESS = "164.312(a)(1)"
-HIPAA_TRANSMISSION = "164.312(e)(1)"
-HIPAA_INTEGRITY = "164.312(c)(1)"
-HIPAA_BACKUP = "164.308(a)(7)(ii)(A)"
-
-# moto answers unimplemented AWS Backup calls like this; real AWS never does.
-_NOT_IMPLEMENTED = frozenset({"404", "NotImplemented", "UnknownOperation", "UnknownOperationException"})
+from scripts.drill.model import Check, ResourceResult, error_code, utc
+from scripts.drill.restore import (
+    HIPAA_ACCESS,
+    HIPAA_ENCRYPTION,
+    HIPAA_INTEGRITY,
+    HIPAA_TRANSMISSION,
+    report_to_backup,
+    restore_with_backup,
+    vault_recovery_point,
+)
 
 Validator = Callable[[str], Check]
-
-
-def utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
 @dataclass(frozen=True)
@@ -46,34 +38,6 @@ class Snapshot:
     identifier: str
     arn: str
     created: datetime
-    kms_key_id: str | None
-
-
-def vault_recovery_point(
-    env: DrillEnv, resource_arn: str, result: ResourceResult
-) -> backup_jobs.RecoveryPoint | None:
-    """The newest AWS Backup recovery point in the vault the drill restores from, or None.
-
-    An AWS Backup API that cannot answer (for example an emulator without it) means "none in the
-    vault" and is recorded as a note; the drill then falls back to snapshots or object versions.
-    """
-    primary, dr = backup_jobs.vault_names(env.config)
-    vault = dr if env.from_dr_region else primary
-    try:
-        return backup_jobs.newest_recovery_point(env.client("backup"), resource_arn, vault_name=vault)
-    except ClientError as error:
-        code = error_code(error)
-        why = "not available here" if code in _NOT_IMPLEMENTED else f"not readable (AWS error {code})"
-        result.checks.append(
-            Check(
-                "AWS Backup recovery points",
-                True,
-                f"recovery points of vault {vault} {why}; fell back to the service's own copies",
-                HIPAA_BACKUP,
-                note=True,
-            )
-        )
-        return None
 
 
 def newest_snapshot(rds: Any, db_identifier: str) -> Snapshot | None:
@@ -87,7 +51,6 @@ def newest_snapshot(rds: Any, db_identifier: str) -> Snapshot | None:
                 identifier=str(snap["DBSnapshotIdentifier"]),
                 arn=str(snap["DBSnapshotArn"]),
                 created=utc(snap["SnapshotCreateTime"]),
-                kms_key_id=snap.get("KmsKeyId"),
             )
             if best is None or candidate.created > best.created:
                 best = candidate
@@ -290,7 +253,6 @@ def _restore_with_backup(
     result: ResourceResult,
 ) -> bool:
     """StartRestoreJob into the sealed network under our key, then poll it; False when it did not finish."""
-    backup = env.client("backup")
     metadata = backup_jobs.rds_restore_metadata(
         db_instance_identifier=identifier,
         subnet_group=subnet_group,
@@ -299,60 +261,14 @@ def _restore_with_backup(
         instance_class=env.config.db_instance_class,
     )
     env.workspace.register(DB_INSTANCE, env.region, identifier)
-    try:
-        job_id = backup_jobs.start_restore(
-            backup,
-            recovery_point_arn=point.arn,
-            role_arn=backup_jobs.backup_role_arn(env.config, env.account_id),
-            metadata=metadata,
-            resource_type="RDS",
-            idempotency_token=f"{env.workspace.drill_id}-db",
-        )
-    except ClientError as error:
-        result.reasons.append(f"restore failed: StartRestoreJob AWS error {error_code(error)}")
-        return False
-    result.restore_job_id = job_id
-    if not wait_for_job(env, job_id, result):
+    if not restore_with_backup(
+        env,
+        point,
+        result,
+        metadata=metadata,
+        resource_type="RDS",
+        idempotency_token=f"{env.workspace.drill_id}-db",
+    ):
         return False
     claim(env.session, env.workspace, Created(DB_INSTANCE, env.region, identifier))  # tag it for the guard
     return True
-
-
-def wait_for_job(env: DrillEnv, job_id: str, result: ResourceResult) -> bool:
-    """Poll an AWS Backup restore job until it ends; a failure or timeout becomes the reason."""
-    try:
-        outcome = backup_jobs.wait_for_restore(
-            env.client("backup"),
-            job_id,
-            timeout_seconds=env.timeout_seconds,
-            poll_seconds=env.poll_seconds,
-            clock=env.clock,
-            sleep=env.sleep,
-        )
-    except backup_jobs.RestoreTimeout:
-        result.reasons.append(
-            f"timeout: restore job {job_id} did not finish within {env.timeout_seconds:.0f} s"
-        )
-        return False
-    if outcome.status != "COMPLETED":
-        message = (outcome.status_message or "no message")[:300]
-        result.reasons.append(f"restore failed: restore job {job_id} ended {outcome.status}: {message}")
-        return False
-    return True
-
-
-def report_to_backup(env: DrillEnv, result: ResourceResult) -> None:
-    """Tell AWS Backup whether the restored copy validated, so its console shows the drill too."""
-    if result.restore_job_id is None:
-        return
-    passed = not result.reasons and all(c.passed or c.note for c in result.checks)
-    error = backup_jobs.report_validation(
-        env.client("backup"),
-        result.restore_job_id,
-        passed=passed,
-        message=f"medspa drill {env.workspace.drill_id}: {'validated' if passed else 'failed validation'}",
-    )
-    if error is not None:
-        result.checks.append(
-            Check("validation result recorded in AWS Backup", False, error, HIPAA_BACKUP, note=True)
-        )

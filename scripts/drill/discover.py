@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.context import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
+from scripts.drill.cleanup import BUCKET, DB_INSTANCE, parse_arn
 from scripts.drill.model import (
     DRILL_TAG_KEY,
     MANAGED_BY_TAG_KEY,
@@ -21,6 +22,8 @@ from scripts.drill.model import (
 
 # The tagging API also returns the PHI-tagged data key and the snapshots: restore only these types.
 RESOURCE_TYPE_FILTERS = {ResourceKind.DATABASE: "rds:db", ResourceKind.BUCKET: "s3"}
+# The kinds of parsed ARN (scripts/drill/cleanup.py's parse_arn) that can be a source.
+_SOURCE_KINDS = {DB_INSTANCE: ResourceKind.DATABASE, BUCKET: ResourceKind.BUCKET}
 
 
 @dataclass(frozen=True)
@@ -32,18 +35,6 @@ class ProtectedResource:
     identifier: str
     region: str
     tags: dict[str, str]
-
-
-def _parse(arn: str, default_region: str) -> tuple[ResourceKind, str, str] | None:
-    parts = arn.split(":", 6)
-    if len(parts) < 6:
-        return None
-    service, region, rest = parts[2], parts[3], ":".join(parts[5:])
-    if service == "rds" and rest.startswith("db:"):
-        return ResourceKind.DATABASE, rest.removeprefix("db:"), region
-    if service == "s3" and rest and "/" not in rest:
-        return ResourceKind.BUCKET, rest, region or default_region
-    return None
 
 
 def discover(session: Any, region: str, spa: str, kinds: Iterable[ResourceKind]) -> list[ProtectedResource]:
@@ -65,12 +56,12 @@ def discover(session: Any, region: str, spa: str, kinds: Iterable[ResourceKind])
         for mapping in page.get("ResourceTagMappingList", []):
             arn = str(mapping["ResourceARN"])
             tags = {str(t["Key"]): str(t["Value"]) for t in mapping.get("Tags", [])}
-            parsed = _parse(arn, region)
-            if parsed is None or parsed[0] not in kinds:
+            parsed = parse_arn(arn, region)
+            kind = _SOURCE_KINDS.get(parsed.kind) if parsed is not None else None
+            if parsed is None or kind is None or kind not in kinds:
                 continue
             if DRILL_TAG_KEY in tags or tags.get(MANAGED_BY_TAG_KEY) == MANAGED_BY_TAG_VALUE:
                 continue  # a drill's own copy (restores may copy the source's tags): never a source
-            kind, identifier, where = parsed
-            found[arn] = ProtectedResource(kind, arn, identifier, where, tags)
+            found[arn] = ProtectedResource(kind, arn, parsed.identifier, parsed.region, tags)
     order = {ResourceKind.DATABASE: 0, ResourceKind.BUCKET: 1}
     return sorted(found.values(), key=lambda r: (order[r.kind], r.identifier))

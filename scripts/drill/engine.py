@@ -18,24 +18,26 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.config import SpaConfig
+from infra.context import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
 from scripts.drill import backup_jobs
 from scripts.drill.buckets import drill_bucket
 from scripts.drill.cleanup import DrillEnv, Workspace, find_drill_resources, teardown, teardown_workspace
-from scripts.drill.database import Validator, drill_database, error_code
+from scripts.drill.database import Validator, drill_database
 from scripts.drill.discover import ProtectedResource, discover
 from scripts.drill.keys import inspect_key, restore_key_alias
 from scripts.drill.model import (
+    SPA_TAG_KEY,
     CleanupAction,
     DrillRecord,
     DrillTargets,
     ResourceKind,
     ResourceResult,
+    error_code,
     new_drill_id,
 )
 from scripts.errors import BadInput
 
 SCHEDULED_TESTS_LOOKBACK = timedelta(days=92)  # one quarter of scheduled restore tests
-HIPAA_TESTING = "164.308(a)(7)(ii)(D)"
 
 
 def utc_now() -> datetime:
@@ -157,7 +159,7 @@ def _run(
     except BotoCoreError as error:
         record.reasons.append(f"refused to start: restore key {alias} cannot be read ({_aws_fault(error)})")
         return
-    if key.problem is not None or key.arn is None:
+    if not key.usable or key.arn is None:
         record.reasons.append(f"refused to start: {key.problem}")
         return
 
@@ -168,7 +170,8 @@ def _run(
         return
     if not sources:
         record.reasons.append(
-            f"no protected resources found tagged Spa={config.spa} and medspa:backup=phi in {config.region}"
+            f"no protected resources found tagged {SPA_TAG_KEY}={config.spa} and "
+            f"{BACKUP_TAG_KEY}={BACKUP_TAG_VALUE} in {config.region}"
         )
         return
 

@@ -8,6 +8,7 @@ It holds identifiers, timings, counts and hashes only, never PHI.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from scripts import paths
-from scripts.drill.model import Check, DrillRecord, ResourceResult
+from scripts.drill.model import SPA_TAG_KEY, Check, DrillRecord, ResourceResult, iso_z, utc
 
 if TYPE_CHECKING:
     import boto3
@@ -30,6 +31,8 @@ EVIDENCE_FORMAT_VERSION = 1
 UPLOAD_PREFIX = "drills"
 LOG_ARCHIVE_PURPOSE = "log-archive"  # the Purpose tag infra/log_archive.py puts on the archive bucket
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+MARKDOWN_TEMPLATE = "report.md.j2"
+HTML_TEMPLATE = "report.html"
 
 
 class EvidenceError(Exception):
@@ -68,12 +71,9 @@ def format_duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _iso(value: datetime | None) -> str:
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def _display_time(value: datetime | None) -> str:
+    """A report's timestamp: ``2026-11-23 10:15:00 UTC``, or a dash when there is none."""
+    return "—" if value is None else utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _target_status(measured: float | None, target_seconds: float) -> str:
@@ -96,11 +96,11 @@ def _resource_view(resource: ResourceResult, record: DrillRecord) -> dict[str, A
         "region": resource.region,
         "verdict": resource.verdict.value,
         "recovery_point_arn": resource.recovery_point_arn or "—",
-        "recovery_point_time": _iso(resource.recovery_point_time),
+        "recovery_point_time": _display_time(resource.recovery_point_time),
         "restore_job_id": resource.restore_job_id or "—",
         "restored": resource.restored or "—",
-        "restore_started": _iso(resource.restore_started),
-        "validated_at": _iso(resource.validated_at),
+        "restore_started": _display_time(resource.restore_started),
+        "validated_at": _display_time(resource.validated_at),
         "rto": format_duration(resource.rto_seconds),
         "rto_status": _target_status(resource.rto_seconds, rto_target),
         "rpo": format_duration(resource.rpo_seconds),
@@ -117,8 +117,8 @@ def report_view(record: DrillRecord) -> dict[str, Any]:
         "spa": record.spa,
         "operator_arn": record.operator_arn or "unknown",
         "account_id": record.account_id or "unknown",
-        "started_at": _iso(record.started_at),
-        "finished_at": _iso(record.finished_at),
+        "started_at": _display_time(record.started_at),
+        "finished_at": _display_time(record.finished_at),
         "regions": ", ".join(record.regions) or "—",
         "from_dr_region": "yes (restored from the DR region's copies)" if record.from_dr_region else "no",
         "emulator": record.emulator,
@@ -136,7 +136,7 @@ def report_view(record: DrillRecord) -> dict[str, Any]:
                 "resource_arn": t.resource_arn,
                 "status": t.status,
                 "validation_status": t.validation_status or "—",
-                "completed_at": _iso(t.completed_at),
+                "completed_at": _display_time(t.completed_at),
             }
             for t in record.scheduled_tests
         ],
@@ -157,7 +157,9 @@ def _markdown_cell(value: Any) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
+@functools.cache
 def _environment() -> Environment:
+    """The Jinja environment of both reports, built once per process (it caches the parsed templates)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -170,13 +172,17 @@ def _environment() -> Environment:
     return env
 
 
+def _render(template: str, view: dict[str, Any]) -> str:
+    return _environment().get_template(template).render(**view)
+
+
 def render_markdown(record: DrillRecord) -> str:
-    return _environment().get_template("report.md.j2").render(**report_view(record))
+    return _render(MARKDOWN_TEMPLATE, report_view(record))
 
 
 def render_html(record: DrillRecord) -> str:
     """HTML with autoescaping on: a resource name or error text can never inject markup."""
-    return _environment().get_template("report.html").render(**report_view(record))
+    return _render(HTML_TEMPLATE, report_view(record))
 
 
 def sha256_hex(data: bytes) -> str:
@@ -202,14 +208,15 @@ def write_evidence(record: DrillRecord, report_dir: Path, *, now: datetime | Non
     except OSError as error:
         raise EvidenceError(f"cannot create report directory {report_dir}: {error.strerror}") from None
     stem = record.drill_id
-    markdown = render_markdown(record).encode("utf-8")
-    html = render_html(record).encode("utf-8")
+    view = report_view(record)
+    markdown = _render(MARKDOWN_TEMPLATE, view).encode("utf-8")
+    html = _render(HTML_TEMPLATE, view).encode("utf-8")
     reports = {f"{stem}.md": sha256_hex(markdown), f"{stem}.html": sha256_hex(html)}
     document = record.to_dict()
     document["failure_reasons"] = record.failure_reasons()
     document["evidence"] = {
         "format_version": EVIDENCE_FORMAT_VERSION,
-        "generated_at": (now or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "generated_at": iso_z(now or datetime.now(UTC)),
         "emulator_notice": EMULATOR_NOTICE if record.emulator else None,
         "reports_sha256": reports,
     }
@@ -254,7 +261,7 @@ def find_log_archive_bucket(session: boto3.session.Session, spa: str, region: st
         pages = tagging.get_paginator("get_resources").paginate(
             ResourceTypeFilters=["s3"],
             TagFilters=[
-                {"Key": "Spa", "Values": [spa]},
+                {"Key": SPA_TAG_KEY, "Values": [spa]},
                 {"Key": "Purpose", "Values": [LOG_ARCHIVE_PURPOSE]},
             ],
         )
@@ -265,7 +272,7 @@ def find_log_archive_bucket(session: boto3.session.Session, spa: str, region: st
     if len(names) != 1:
         found = "none" if not names else ", ".join(names)
         raise EvidenceError(
-            f"expected one bucket tagged Spa={spa}, Purpose={LOG_ARCHIVE_PURPOSE} in {region}, found {found}"
+            f"expected one bucket tagged {SPA_TAG_KEY}={spa}, Purpose={LOG_ARCHIVE_PURPOSE} in {region}, found {found}"
         )
     return names[0]
 

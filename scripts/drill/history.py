@@ -14,7 +14,7 @@ from typing import Any
 from rich.table import Table
 
 from scripts.drill.evidence import format_duration
-from scripts.drill.model import DrillRecord, Verdict
+from scripts.drill.model import DrillRecord, Verdict, iso_z
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def summarize(record: DrillRecord) -> dict[str, Any]:
     passed = sum(1 for r in record.resources if r.verdict is Verdict.PASS)
     return {
         "drill_id": record.drill_id,
-        "started_at": record.started_at.isoformat().replace("+00:00", "Z"),
+        "started_at": iso_z(record.started_at),
         "verdict": record.verdict.value,
         "emulator": record.emulator,
         "from_dr_region": record.from_dr_region,

@@ -12,6 +12,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scripts.drill.model import error_code
+
 # Where infra/keys.py and infra/backups.py put the keys a restore is encrypted with.
 DATA_KEY_ALIAS = "alias/{spa}/data"
 DR_KEY_ALIAS = "alias/{spa}/backup-dr"
@@ -34,9 +36,7 @@ def restore_key_alias(spa: str, *, dr: bool) -> str:
 class KeyStatus:
     """What DescribeKey said about a key; ``problem`` is None when it can encrypt and decrypt."""
 
-    requested: str
     arn: str | None
-    state: str | None
     problem: str | None
 
     @property
@@ -49,16 +49,16 @@ def inspect_key(kms: Any, key_id: str) -> KeyStatus:
     try:
         metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
     except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        code = error_code(error)
         if code == "NotFoundException":
-            return KeyStatus(key_id, None, None, f"restore key {key_id} does not exist")
-        return KeyStatus(key_id, None, None, f"restore key {key_id} cannot be read (AWS error {code})")
+            return KeyStatus(None, f"restore key {key_id} does not exist")
+        return KeyStatus(None, f"restore key {key_id} cannot be read (AWS error {code})")
     arn = str(metadata["Arn"])
     state = str(metadata.get("KeyState", ""))
     if state == "Enabled" and metadata.get("Enabled", True):
-        return KeyStatus(key_id, arn, state, None)
+        return KeyStatus(arn, None)
     when = ""
     if state == "PendingDeletion" and metadata.get("DeletionDate") is not None:
         when = f" (deletion on {metadata['DeletionDate']:%Y-%m-%d})"
     advice = _ADVICE.get(state, "make it usable before restoring")
-    return KeyStatus(key_id, arn, state, f"restore key {key_id} ({arn}) is {state}{when}: {advice}")
+    return KeyStatus(arn, f"restore key {key_id} ({arn}) is {state}{when}: {advice}")

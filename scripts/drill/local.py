@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 LOOPBACK = "127.0.0.1"
 FAKE_CREDENTIAL = "medspa-local-emulator"
 POLL_SECONDS = 1.0
-DB_MASTER_USERNAME = "spa_admin"
 SEED_SNAPSHOT_SUFFIX = "local-seed"
 
 # Synthetic objects only: never realistic PHI, even in a demo.
@@ -138,7 +137,9 @@ def emulator_session(region: str) -> boto3.session.Session:
 def seed_environment(session: boto3.session.Session, config: SpaConfig, endpoint: str) -> SeededEnvironment:
     """Create what the stack deploys for the drill to find: same names, same tags, same encryption."""
     from infra.context import DataClassification, SpaContext
+    from infra.database import BACKUP_RETENTION_DAYS, MASTER_USERNAME
     from infra.network import data_subnet_cidrs
+    from scripts.drill.keys import restore_key_alias
 
     region = config.region
     account_id = session.client("sts", region_name=region).get_caller_identity()["Account"]
@@ -156,7 +157,7 @@ def seed_environment(session: boto3.session.Session, config: SpaConfig, endpoint
             {"TagKey": k, "TagValue": v} for k, v in ctx.tags(DataClassification.PHI, Purpose="data").items()
         ],
     )["KeyMetadata"]
-    kms.create_alias(AliasName=f"alias/{config.spa}/data", TargetKeyId=key["KeyId"])
+    kms.create_alias(AliasName=restore_key_alias(config.spa, dr=False), TargetKeyId=key["KeyId"])
     data_key_arn = key["Arn"]
 
     ec2 = session.client("ec2", region_name=region)
@@ -201,7 +202,7 @@ def seed_environment(session: boto3.session.Session, config: SpaConfig, endpoint
         DBInstanceClass=config.db_instance_class,
         AllocatedStorage=config.db_allocated_storage_gb,
         DBName=config.db_name,
-        MasterUsername=DB_MASTER_USERNAME,
+        MasterUsername=MASTER_USERNAME,
         ManageMasterUserPassword=True,
         MasterUserSecretKmsKeyId=data_key_arn,
         StorageEncrypted=True,
@@ -209,7 +210,7 @@ def seed_environment(session: boto3.session.Session, config: SpaConfig, endpoint
         DBSubnetGroupName=subnet_group,
         PubliclyAccessible=False,
         MultiAZ=config.db_multi_az,
-        BackupRetentionPeriod=35,
+        BackupRetentionPeriod=BACKUP_RETENTION_DAYS,
         CopyTagsToSnapshot=True,
         DeletionProtection=True,
         Tags=tag_list(DataClassification.PHI),

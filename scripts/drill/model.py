@@ -10,7 +10,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 DRILL_TAG_KEY = "medspa:drill-id"
 SPA_TAG_KEY = "Spa"
@@ -28,13 +31,23 @@ class ResourceKind(StrEnum):
     BUCKET = "bucket"
 
 
-def _iso(value: datetime | None) -> str | None:
+def utc(value: datetime) -> datetime:
+    """botocore gives tz-aware timestamps; a naive one is taken as UTC so comparisons never raise."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso_z(value: datetime) -> str:
     """ISO-8601 in UTC with a trailing Z: one unambiguous form for every timestamp in the evidence."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return utc(value).isoformat().replace("+00:00", "Z")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else iso_z(value)
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a botocore ClientError ("Unknown" when the response has none)."""
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -312,9 +325,7 @@ class DrillRecord:
 
 def new_drill_id(now: datetime) -> str:
     """``d20261123t101500z-a1b2c3``: sortable by time, unique, and valid in RDS and S3 names."""
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ").lower()
+    stamp = utc(now).strftime("%Y%m%dT%H%M%SZ").lower()
     return f"d{stamp}-{secrets.token_hex(3)}"
 
 
