@@ -34,6 +34,7 @@ from scripts.checkov_runner import (
     run_checkov,
 )
 from scripts.errors import BadInput
+from scripts.paths import stack_source
 
 Status = Literal["passed", "failed", "skipped"]
 SKIPS_PATH = paths.REPO_ROOT / "policies" / "skips.yaml"
@@ -251,11 +252,6 @@ def run_plan_checks(plan: dict[str, Any]) -> tuple[RawFinding, ...]:
                 )
             )
     return tuple(found)
-
-
-def stack_source(spa: str) -> str:
-    """Where a spa's findings point in code scanning: its stack file, relative to the repo."""
-    return f"stacks/Pulumi.{spa}.yaml"
 
 
 def prepare_plan(spa: str, plan: dict[str, Any], plans_dir: Path, *, source: str) -> PreparedPlan:

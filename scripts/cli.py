@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from infra.config import ConfigError, SpaConfig, load_stack
 from scripts import paths
-from scripts.errors import EXIT_BAD_INPUT, BadInput
+from scripts.errors import EXIT_BAD_INPUT, EXIT_FINDING, BadInput
+
+if TYPE_CHECKING:
+    from infra.config import SpaConfig
 
 app = typer.Typer(
     name="medspa",
@@ -23,6 +26,7 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+_SPA_ARG = typer.Argument(help="Spa (stack) name: stacks/Pulumi.SPA.yaml.")
 
 
 @app.callback()
@@ -37,6 +41,8 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 
 def load_config(spa: str) -> SpaConfig:
+    from infra.config import ConfigError, load_stack  # pydantic: only for commands that read a stack
+
     try:
         return load_stack(paths.stacks_dir(), spa)
     except ConfigError as error:
@@ -45,13 +51,15 @@ def load_config(spa: str) -> SpaConfig:
 
 @app.command()
 def synth(
-    spa: Annotated[str, typer.Argument(help="Spa (stack) name: stacks/Pulumi.SPA.yaml.")],
+    spa: Annotated[str, _SPA_ARG],
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the Terraform-plan-shaped JSON (for checkov) to FILE."),
     ] = None,
 ) -> None:
     """Run the spa's Pulumi program offline under mocks and list what it would create."""
+    from rich.table import Table
+
     from scripts.plan_bridge import to_plan
     from scripts.synth import synthesize
 
@@ -79,7 +87,7 @@ def synth(
 
 @app.command()
 def drill(
-    spa: Annotated[str, typer.Argument(help="Spa (stack) name: stacks/Pulumi.SPA.yaml.")],
+    spa: Annotated[str, _SPA_ARG],
     local: Annotated[
         bool, typer.Option("--local", help="Run against an embedded AWS emulator with synthetic data.")
     ] = False,
@@ -108,7 +116,6 @@ def drill(
     """
     from scripts.drill import command
     from scripts.drill.history import history_json, history_table, load_history
-    from scripts.errors import EXIT_FINDING
 
     request = command.DrillRequest(
         spa=spa,
@@ -180,9 +187,6 @@ def drill(
     if outcome.interrupted:
         err_console.print("medspa: drill interrupted; cleanup ran and the evidence was written", markup=False)
     raise typer.Exit(outcome.exit_code)
-
-
-_SPA_ARG = typer.Argument(help="Spa (stack) name: stacks/Pulumi.SPA.yaml.")
 
 
 @app.command()
@@ -287,6 +291,19 @@ def _echo_line(line: str) -> None:
     typer.echo(line.rstrip("\n"))
 
 
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """The operator's mistake exits 2, a failed Pulumi operation exits 1: one line each, no traceback."""
+    from scripts import deploy
+
+    try:
+        yield
+    except BadInput as error:
+        fail(str(error))
+    except deploy.DeployError as error:
+        fail(str(error), EXIT_FINDING)
+
+
 def _confirm(text: str) -> bool:
     """A yes/no question; closed input is a no."""
     try:
@@ -299,14 +316,9 @@ def _confirm(text: str) -> bool:
 def preview(spa: Annotated[str, _SPA_ARG]) -> None:
     """`pulumi preview` of the spa's stack (needs the Pulumi CLI); changes nothing."""
     from scripts import deploy
-    from scripts.errors import EXIT_FINDING
 
-    try:
+    with _one_line_errors():
         deploy.preview(spa, on_output=_echo_line)
-    except BadInput as error:
-        fail(str(error))
-    except deploy.DeployError as error:
-        fail(str(error), EXIT_FINDING)
 
 
 @app.command()
@@ -323,15 +335,10 @@ def up(
 ) -> None:
     """Run the policy gate, then `pulumi up` the spa's stack (needs the Pulumi CLI)."""
     from scripts import deploy
-    from scripts.errors import EXIT_FINDING
 
     request = deploy.UpRequest(spa=spa, accept_risk=accept_risk, yes=yes)
-    try:
+    with _one_line_errors():
         deploy.up(request, console, on_output=_echo_line, confirm=_confirm)
-    except BadInput as error:
-        fail(str(error))
-    except deploy.DeployError as error:
-        fail(str(error), EXIT_FINDING)
 
 
 @app.command()
@@ -341,7 +348,6 @@ def destroy(
 ) -> None:
     """List what stays (protected PHI, logs, backups), then destroy the rest (needs the Pulumi CLI)."""
     from scripts import deploy
-    from scripts.errors import EXIT_FINDING
 
     def type_name(text: str) -> str:
         try:
@@ -349,12 +355,8 @@ def destroy(
         except typer.Abort:
             return ""
 
-    try:
+    with _one_line_errors():
         deploy.destroy(spa, console, on_output=_echo_line, confirm_name=type_name, yes=yes)
-    except BadInput as error:
-        fail(str(error))
-    except deploy.DeployError as error:
-        fail(str(error), EXIT_FINDING)
 
 
 @app.command()
@@ -370,9 +372,7 @@ def preflight(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Read-only checks of the target AWS account before the first `medspa up`; exit 1 on any FAIL."""
-    from scripts.errors import EXIT_FINDING
     from scripts.preflight.backend import resolve_backend
-    from scripts.preflight.quotas import needs_for
     from scripts.preflight.report import render_json, render_table
     from scripts.preflight.runner import make_session, run_preflight
 
@@ -382,9 +382,7 @@ def preflight(
         session = make_session(config, profile)
     except BadInput as error:
         fail(str(error))
-    report = run_preflight(
-        config, session, backend_url=url, backend_source=source, needs=lambda: needs_for(config)
-    )
+    report = run_preflight(config, session, backend_url=url, backend_source=source)
     if as_json:
         sys.stdout.write(render_json(report))
     else:
@@ -445,7 +443,6 @@ def check(
     """The policy gate: checkov's built-in checks and ours, mapped to HIPAA; exit 1 on any failure."""
     from scripts import check as gate
     from scripts import reports
-    from scripts.errors import EXIT_FINDING
 
     names = list(spas or [])
     inputs = {"--plan": plan, "--from-preview": from_preview, "--from-state": from_state}

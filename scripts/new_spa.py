@@ -144,9 +144,7 @@ def _placeholders(answered: Mapping[str, Any]) -> dict[str, Any]:
 
 def resolve_secrets_provider(options: NewSpaOptions, region: str) -> str:
     """KMS by default; a passphrase only when asked for by name; anything else is refused."""
-    if options.passphrase_secrets:
-        if options.secrets_provider is not None:
-            raise BadInput("give --secrets-provider or --passphrase-secrets, not both")
+    if options.passphrase_secrets:  # create() has refused --secrets-provider with it
         return PASSPHRASE_PROVIDER
     provider = options.secrets_provider or default_secrets_provider(options.spa, region)
     if not provider.startswith("awskms://") or len(provider) <= len("awskms://"):
@@ -169,6 +167,12 @@ class _Question:
     label: str
     kind: str  # "text", "list", "int", "bool"
     required: bool = False
+
+    @property
+    def option(self) -> str:
+        """The NewSpaOptions field the flag fills: --dr-region -> dr_region; a repeatable flag, a plural."""
+        name = self.flag.removeprefix("--").replace("-", "_")
+        return f"{name}s" if self.kind == "list" else name
 
 
 _QUESTIONS: tuple[_Question, ...] = (
@@ -209,22 +213,14 @@ _QUESTIONS: tuple[_Question, ...] = (
 
 def given_values(options: NewSpaOptions) -> dict[str, Any]:
     """The values the flags set, under their stack-file keys."""
-    raw: dict[str, Any] = {
-        "aws:region": options.region,
-        f"{NAMESPACE}:drRegion": options.dr_region,
-        f"{NAMESPACE}:displayName": options.display_name,
-        f"{NAMESPACE}:officeCidrs": list(options.office_cidrs) or None,
-        f"{NAMESPACE}:adminCidrs": list(options.admin_cidrs) or None,
-        f"{NAMESPACE}:alertEmails": list(options.alert_emails) or None,
-        f"{NAMESPACE}:owner": options.owner,
-        f"{NAMESPACE}:dbInstanceClass": options.db_instance_class,
-        f"{NAMESPACE}:dbAllocatedStorageGb": options.db_storage_gb,
-        f"{NAMESPACE}:dbMultiAz": options.db_multi_az,
-        f"{NAMESPACE}:logRetentionDays": options.log_retention_days,
-        f"{NAMESPACE}:backupRetentionDays": options.backup_retention_days,
-        f"{NAMESPACE}:longBackupRetentionDays": options.long_backup_retention_days,
-    }
-    return {key: value for key, value in raw.items() if value is not None}
+    given: dict[str, Any] = {}
+    for question in _QUESTIONS:
+        value = getattr(options, question.option)
+        if question.kind == "list":
+            value = list(value) or None
+        if value is not None:
+            given[question.key] = value
+    return given
 
 
 def _derived_default(key: str, answered: Mapping[str, Any]) -> Any:
@@ -280,9 +276,9 @@ _DERIVED_FROM = {
     f"{NAMESPACE}:adminCidrs": f"{NAMESPACE}:officeCidrs",
     f"{NAMESPACE}:owner": f"{NAMESPACE}:alertEmails",
 }
-_DERIVED_KEYS = frozenset(
-    {f"{NAMESPACE}:drRegion", f"{NAMESPACE}:adminCidrs", f"{NAMESPACE}:owner"}
-)  # the others stay absent, so the model's own defaults apply
+# Keys whose default is written in: the DR pair and those above. The others stay absent, so the
+# model's own defaults apply.
+_DERIVED_KEYS = frozenset({f"{NAMESPACE}:drRegion", *_DERIVED_FROM})
 
 
 def needs_prompts(options: NewSpaOptions) -> bool:
@@ -504,12 +500,16 @@ def _scalar(value: Any) -> str:
 # ------------------------------------------------------------------------------------------ writing
 
 
+def _already_exists(path: Path) -> BadInput:
+    return BadInput(f"{path.name} already exists in {path.parent}; use --force to overwrite it")
+
+
 def write_stack_file(path: Path, text: str, *, force: bool) -> bool:
     """Atomically write `path`; without `force` an existing file is never touched. True if it replaced one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     existed = path.exists()
     if existed and not force:
-        raise BadInput(f"{path.name} already exists in {path.parent}; use --force to overwrite it")
+        raise _already_exists(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
@@ -524,9 +524,7 @@ def write_stack_file(path: Path, text: str, *, force: bool) -> bool:
             try:
                 os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrite without --force
             except FileExistsError:
-                raise BadInput(
-                    f"{path.name} already exists in {path.parent}; use --force to overwrite it"
-                ) from None
+                raise _already_exists(path) from None
     finally:
         tmp.unlink(missing_ok=True)
     return existed
@@ -537,7 +535,7 @@ def create(options: NewSpaOptions, console: Console, prompt: Prompt = _typer_pro
     spa = check_spa_name(options.spa)
     path = stack_file(paths.stacks_dir(), spa)
     if path.exists() and not options.force:
-        raise BadInput(f"{path.name} already exists in {path.parent}; use --force to overwrite it")
+        raise _already_exists(path)
     if options.passphrase_secrets and options.secrets_provider is not None:
         raise BadInput("give --secrets-provider or --passphrase-secrets, not both")
     if needs_prompts(options):

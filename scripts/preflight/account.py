@@ -15,6 +15,11 @@ PUBLIC_ACCESS_ITEM = "S3 account public access block"
 EBS_ITEM = "EBS encryption by default"
 ROOT_KEYS_ITEM = "Root user access keys"
 ROOT_MFA_ITEM = "Root user MFA"
+DEFAULT_VPC_HIPAA = "164.312(e)(1)"
+PUBLIC_ACCESS_HIPAA = "164.312(a)(1)"
+EBS_HIPAA = "164.312(a)(2)(iv)"
+ROOT_KEYS_HIPAA = "164.312(a)(2)(i)"
+ROOT_MFA_HIPAA = "164.312(d)"
 PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 AWS_HOST_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
@@ -38,7 +43,6 @@ def _removal_commands(ec2: Any, vpc_id: str, region: str) -> str:
 
 def check_default_vpcs(ctx: PreflightContext) -> list[CheckResult]:
     """A default VPC has public subnets that give instances public addresses: a path around the design."""
-    hipaa = "164.312(e)(1)"
     results: list[CheckResult] = []
     for region in dict.fromkeys((ctx.config.region, ctx.config.dr_region)):
         ec2 = ctx.client("ec2", region)
@@ -53,11 +57,13 @@ def check_default_vpcs(ctx: PreflightContext) -> list[CheckResult]:
                     "remove it if nothing runs in it (check `aws ec2 describe-network-interfaces --region "
                     f"{region} --filters Name=vpc-id,Values={vpc_id}` is empty): "
                     + _removal_commands(ec2, vpc_id, region),
-                    hipaa,
+                    DEFAULT_VPC_HIPAA,
                 )
             )
     if not results:
-        results.append(CheckResult(DEFAULT_VPC_ITEM, Status.OK, "none in the spa's regions", hipaa=hipaa))
+        results.append(
+            CheckResult(DEFAULT_VPC_ITEM, Status.OK, "none in the spa's regions", hipaa=DEFAULT_VPC_HIPAA)
+        )
     return results
 
 
@@ -83,20 +89,35 @@ def s3control(ctx: PreflightContext) -> Any:
     return client
 
 
+def account_public_access_block(ctx: PreflightContext) -> dict[str, Any]:
+    """s3control GetPublicAccessBlock for the account, read once per run (this check and the backend's)."""
+    return dict(
+        ctx.remember(
+            "account-public-access-block",
+            lambda: s3control(ctx).get_public_access_block(AccountId=ctx.account_id),
+        )
+    )
+
+
+def flags_off(config: object) -> list[str]:
+    """The public access block flags that are not on (all four when there is no block)."""
+    flags = config if isinstance(config, dict) else {}
+    return [flag for flag in PUBLIC_ACCESS_FLAGS if not flags.get(flag)]
+
+
 def check_account_public_access(ctx: PreflightContext) -> list[CheckResult]:
     """All four account-wide flags keep every bucket private, present or future (164.312(a)(1))."""
-    hipaa = "164.312(a)(1)"
     try:
-        config = s3control(ctx).get_public_access_block(AccountId=ctx.account_id)[
-            "PublicAccessBlockConfiguration"
-        ]
+        config = account_public_access_block(ctx)["PublicAccessBlockConfiguration"]
     except ClientError as error:
         if error_code(error) != "NoSuchPublicAccessBlockConfiguration":
             raise
         config = {}
-    off = [flag for flag in PUBLIC_ACCESS_FLAGS if not config.get(flag)]
+    off = flags_off(config)
     if not off:
-        return [CheckResult(PUBLIC_ACCESS_ITEM, Status.OK, "all four flags are on", hipaa=hipaa)]
+        return [
+            CheckResult(PUBLIC_ACCESS_ITEM, Status.OK, "all four flags are on", hipaa=PUBLIC_ACCESS_HIPAA)
+        ]
     return [
         CheckResult(
             PUBLIC_ACCESS_ITEM,
@@ -104,17 +125,16 @@ def check_account_public_access(ctx: PreflightContext) -> list[CheckResult]:
             f"off: {', '.join(off)}; the stack turns all four on for the whole account",
             "before `medspa up`, find any bucket that is public on purpose (it will stop being public): "
             "`aws s3api list-buckets`, then `aws s3api get-bucket-policy-status --bucket NAME` for each",
-            hipaa,
+            PUBLIC_ACCESS_HIPAA,
         )
     ]
 
 
 def check_ebs_encryption(ctx: PreflightContext) -> list[CheckResult]:
     """New EBS volumes and snapshots encrypted at rest (164.312(a)(2)(iv))."""
-    hipaa = "164.312(a)(2)(iv)"
     enabled = bool(ctx.client("ec2").get_ebs_encryption_by_default().get("EbsEncryptionByDefault"))
     if enabled:
-        return [CheckResult(EBS_ITEM, Status.OK, f"on in {ctx.config.region}", hipaa=hipaa)]
+        return [CheckResult(EBS_ITEM, Status.OK, f"on in {ctx.config.region}", hipaa=EBS_HIPAA)]
     return [
         CheckResult(
             EBS_ITEM,
@@ -122,18 +142,22 @@ def check_ebs_encryption(ctx: PreflightContext) -> list[CheckResult]:
             f"off in {ctx.config.region}; the stack turns it on with the spa's data key",
             "nothing to do before `medspa up`; volumes created before it stay unencrypted, so "
             "list them: `aws ec2 describe-volumes --filters Name=encrypted,Values=false`",
-            hipaa,
+            EBS_HIPAA,
         )
     ]
 
 
 def _summary(ctx: PreflightContext) -> dict[str, Any]:
-    return dict(ctx.client("iam").get_account_summary().get("SummaryMap", {}))
+    """IAM GetAccountSummary, read once for both root checks."""
+    return dict(
+        ctx.remember(
+            "iam-account-summary", lambda: ctx.client("iam").get_account_summary().get("SummaryMap", {})
+        )
+    )
 
 
 def check_root_keys(ctx: PreflightContext) -> list[CheckResult]:
     """Root access keys are unscoped, unattributable credentials (164.312(a)(1), 164.312(a)(2)(i))."""
-    hipaa = "164.312(a)(2)(i)"
     if int(_summary(ctx).get("AccountAccessKeysPresent", 0)):
         return [
             CheckResult(
@@ -141,17 +165,16 @@ def check_root_keys(ctx: PreflightContext) -> list[CheckResult]:
                 Status.FAIL,
                 "the root user has access keys",
                 "sign in as root: account menu > Security credentials > Access keys > Deactivate, then Delete",
-                hipaa,
+                ROOT_KEYS_HIPAA,
             )
         ]
-    return [CheckResult(ROOT_KEYS_ITEM, Status.OK, "none", hipaa=hipaa)]
+    return [CheckResult(ROOT_KEYS_ITEM, Status.OK, "none", hipaa=ROOT_KEYS_HIPAA)]
 
 
 def check_root_mfa(ctx: PreflightContext) -> list[CheckResult]:
     """The root user must prove who it is with a second factor (164.312(d))."""
-    hipaa = "164.312(d)"
     if int(_summary(ctx).get("AccountMFAEnabled", 0)):
-        return [CheckResult(ROOT_MFA_ITEM, Status.OK, "enabled", hipaa=hipaa)]
+        return [CheckResult(ROOT_MFA_ITEM, Status.OK, "enabled", hipaa=ROOT_MFA_HIPAA)]
     return [
         CheckResult(
             ROOT_MFA_ITEM,
@@ -159,6 +182,6 @@ def check_root_mfa(ctx: PreflightContext) -> list[CheckResult]:
             "the root user has no MFA device",
             "sign in as root: account menu > Security credentials > Multi-factor authentication > Assign MFA "
             "device (a hardware key or passkey is best)",
-            hipaa,
+            ROOT_MFA_HIPAA,
         )
     ]

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from botocore.exceptions import ClientError
 
-from scripts.preflight.account import PUBLIC_ACCESS_FLAGS, s3control
+from scripts.preflight.account import account_public_access_block, flags_off
 from scripts.preflight.errors import error_code
 from scripts.preflight.model import CheckResult, PreflightContext, Status
 
@@ -111,11 +111,6 @@ def _check_bucket(ctx: PreflightContext, bucket: str, region: str | None) -> lis
     return results
 
 
-def _flags_off(read: object) -> list[str]:
-    config = read if isinstance(read, dict) else {}
-    return [flag for flag in PUBLIC_ACCESS_FLAGS if not config.get(flag)]
-
-
 def _private(ctx: PreflightContext, s3: Any, bucket: str) -> CheckResult:
     hipaa = "164.312(a)(1)"
     try:
@@ -140,11 +135,11 @@ def _private(ctx: PreflightContext, s3: Any, bucket: str) -> CheckResult:
         if error_code(error) != "NoSuchPublicAccessBlockConfiguration":
             raise
         block = {}
-    off = _flags_off(block)
+    off = flags_off(block)
     if off:
         try:
-            account = s3control(ctx).get_public_access_block(AccountId=ctx.account_id)
-            if not _flags_off(account.get("PublicAccessBlockConfiguration")):
+            account = account_public_access_block(ctx)
+            if not flags_off(account.get("PublicAccessBlockConfiguration")):
                 off = []  # the account-wide block covers the bucket
         except ClientError:
             pass  # no account-wide block (or not readable): the bucket's own flags decide

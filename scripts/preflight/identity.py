@@ -18,6 +18,8 @@ from scripts.preflight.model import CheckResult, PreflightContext, Status
 
 CREDENTIALS = "Credentials"
 CALLER = "Caller identity"
+CALLER_HIPAA = "164.312(a)(2)(i)"
+REGIONS_HIPAA = "164.308(a)(7)(ii)(B)"  # the DR region's; the primary region's lines carry none
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 INVALID_CODES = frozenset(
     {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "AuthFailure"}
@@ -75,11 +77,11 @@ def check_credentials(ctx: PreflightContext) -> list[CheckResult]:
                 "signed in as the account's root user, which no one can be held to individually",
                 "use an IAM Identity Center user or an IAM role for setup and daily work; keep root "
                 "for the few tasks that need it",
-                "164.312(a)(2)(i)",
+                CALLER_HIPAA,
             )
         )
     else:
-        results.append(CheckResult(CALLER, Status.OK, ctx.caller_arn, hipaa="164.312(a)(2)(i)"))
+        results.append(CheckResult(CALLER, Status.OK, ctx.caller_arn, hipaa=CALLER_HIPAA))
     return results
 
 
@@ -99,7 +101,7 @@ def _opt_status(ctx: PreflightContext, region: str) -> tuple[bool | None, str]:
 def check_regions(ctx: PreflightContext) -> list[CheckResult]:
     """Both the primary and the DR region must be enabled; opt-in regions start disabled."""
     results: list[CheckResult] = []
-    roles = ((ctx.config.region, "primary", ""), (ctx.config.dr_region, "DR", "164.308(a)(7)(ii)(B)"))
+    roles = ((ctx.config.region, "primary", ""), (ctx.config.dr_region, "DR", REGIONS_HIPAA))
     for region, role, section in roles:
         item = f"Region {region} ({role})"
         enabled, status = _opt_status(ctx, region)

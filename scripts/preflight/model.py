@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from infra.config import SpaConfig
+from scripts import paths
+
+T = TypeVar("T")
 
 
 class Status(StrEnum):
@@ -52,7 +55,8 @@ class PreflightContext:
     """Everything a check may read: the stack's config, one boto3 session, what earlier checks learned.
 
     Clients are built on first use from the one session (so ``--profile`` and ``AWS_ENDPOINT_URL``
-    apply everywhere); tests may place stubbed clients in ``clients`` beforehand.
+    apply everywhere); tests may place stubbed clients in ``clients`` beforehand. ``remember`` keeps an
+    answer that several checks read (the IAM account summary, the account's public access block).
     """
 
     config: SpaConfig
@@ -63,6 +67,7 @@ class PreflightContext:
     account_id: str = ""
     caller_arn: str = ""
     clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    answers: dict[Hashable, Any] = field(default_factory=dict)
 
     def client(self, service: str, region: str | None = None) -> Any:
         where = region or self.config.region
@@ -71,9 +76,16 @@ class PreflightContext:
             self.clients[key] = self.session.client(service, region_name=where)
         return self.clients[key]
 
+    def remember(self, key: Hashable, read: Callable[[], T]) -> T:
+        """``read()`` once per run; only an answer is kept, so an error is raised again on the next call."""
+        if key not in self.answers:
+            self.answers[key] = read()
+        answer: T = self.answers[key]
+        return answer
+
     @property
     def stack_file(self) -> str:
-        return f"stacks/Pulumi.{self.config.spa}.yaml"
+        return paths.stack_source(self.config.spa)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -12,69 +11,69 @@ from infra.config import SpaConfig
 from scripts.errors import BadInput
 from scripts.preflight import account, baa, backend, identity, quotas, singletons
 from scripts.preflight.errors import unexpected
-from scripts.preflight.model import Check, CheckResult, PreflightContext, PreflightReport, QuotaNeeds, Status
+from scripts.preflight.model import Check, CheckResult, PreflightContext, PreflightReport, Status
 
 CHECKS: tuple[Check, ...] = (
     Check(
         "Regions",
         identity.check_regions,
         "AWS console > account menu > Account > AWS Regions: both regions Enabled",
-        "164.308(a)(7)(ii)(B)",
+        identity.REGIONS_HIPAA,
     ),
     Check(baa.ITEM, baa.check_baa, baa.BY_HAND, baa.HIPAA),
     Check(
         singletons.CONFIG_ITEM,
         singletons.check_config_recorder,
         "`aws configservice describe-configuration-recorders` in the primary region",
-        "164.312(b)",
+        singletons.CONFIG_HIPAA,
     ),
     Check(
         singletons.GUARDDUTY_ITEM,
         singletons.check_guard_duty,
         "`aws guardduty list-detectors` in the primary region",
-        "164.308(a)(6)(ii)",
+        singletons.GUARDDUTY_HIPAA,
     ),
     Check(
         singletons.SECURITY_HUB_ITEM,
         singletons.check_security_hub,
         "`aws securityhub describe-hub` in the primary region",
-        "164.308(a)(1)(ii)(D)",
+        singletons.SECURITY_HUB_HIPAA,
     ),
     Check(
         singletons.TRAIL_ITEM,
         singletons.check_trails,
         "`aws cloudtrail describe-trails --include-shadow-trails`",
-        "164.312(b)",
+        singletons.TRAIL_HIPAA,
     ),
     Check(
         account.DEFAULT_VPC_ITEM,
         account.check_default_vpcs,
         "`aws ec2 describe-vpcs --filters Name=isDefault,Values=true` in both regions",
-        "164.312(e)(1)",
+        account.DEFAULT_VPC_HIPAA,
     ),
     Check(
         account.PUBLIC_ACCESS_ITEM,
         account.check_account_public_access,
         "S3 console > Block Public Access settings for this account: all four on",
-        "164.312(a)(1)",
+        account.PUBLIC_ACCESS_HIPAA,
     ),
     Check(
         account.EBS_ITEM,
         account.check_ebs_encryption,
         "EC2 console > Settings > EBS encryption in the primary region",
-        "164.312(a)(2)(iv)",
+        account.EBS_HIPAA,
     ),
     Check(
         account.ROOT_KEYS_ITEM,
         account.check_root_keys,
         "IAM console > Dashboard: root user has no access keys",
-        "164.312(a)(2)(i)",
+        account.ROOT_KEYS_HIPAA,
     ),
     Check(
         account.ROOT_MFA_ITEM,
         account.check_root_mfa,
         "IAM console > Dashboard: root user has MFA",
-        "164.312(d)",
+        account.ROOT_MFA_HIPAA,
     ),
     Check(
         "Service quotas",
@@ -114,22 +113,14 @@ def run_preflight(
     *,
     backend_url: str | None = None,
     backend_source: str = "",
-    needs: Callable[[], QuotaNeeds] | None = None,
-    clients: dict[tuple[str, str], Any] | None = None,
-    checks: tuple[Check, ...] = CHECKS,
 ) -> PreflightReport:
     """Credentials first: without them every other call would fail the same way, so they are not run."""
     ctx = PreflightContext(
-        config=config,
-        session=session,
-        backend_url=backend_url,
-        backend_source=backend_source,
-        needs=needs,
-        clients=dict(clients or {}),
+        config=config, session=session, backend_url=backend_url, backend_source=backend_source
     )
     results = identity.check_credentials(ctx)
     if ctx.account_id:
-        results.extend(run_checks(ctx, checks))
+        results.extend(run_checks(ctx))
     else:
         results.append(
             CheckResult(

@@ -16,6 +16,10 @@ CONFIG_ITEM = "AWS Config recorder"
 GUARDDUTY_ITEM = "GuardDuty detector"
 SECURITY_HUB_ITEM = "Security Hub"
 TRAIL_ITEM = "Multi-region CloudTrail trail"
+CONFIG_HIPAA = "164.312(b)"
+GUARDDUTY_HIPAA = "164.308(a)(6)(ii)"
+SECURITY_HUB_HIPAA = "164.308(a)(1)(ii)(D)"
+TRAIL_HIPAA = "164.312(b)"
 TRAILS_PER_REGION = 5  # CloudTrail's limit per region, not adjustable
 
 
@@ -43,7 +47,7 @@ def _adopted_but_missing(item: str, key: str, ctx: PreflightContext, hipaa: str)
 
 def check_config_recorder(ctx: PreflightContext) -> list[CheckResult]:
     """Configuration history of every resource is an audit control (164.312(b))."""
-    hipaa = "164.312(b)"
+    hipaa = CONFIG_HIPAA
     key = "adoptExistingConfigRecorder"
     client = ctx.client("config")
     recorders = client.describe_configuration_recorders().get("ConfigurationRecorders", [])
@@ -88,7 +92,7 @@ def check_config_recorder(ctx: PreflightContext) -> list[CheckResult]:
 
 def check_guard_duty(ctx: PreflightContext) -> list[CheckResult]:
     """Threat detection feeds the security incident procedures (164.308(a)(6)(ii))."""
-    hipaa = "164.308(a)(6)(ii)"
+    hipaa = GUARDDUTY_HIPAA
     key = "adoptExistingGuardDuty"
     client = ctx.client("guardduty")
     detectors = client.list_detectors().get("DetectorIds", [])
@@ -117,7 +121,7 @@ def check_guard_duty(ctx: PreflightContext) -> list[CheckResult]:
 
 def check_security_hub(ctx: PreflightContext) -> list[CheckResult]:
     """Security Hub runs the standards that review activity continuously (164.308(a)(1)(ii)(D))."""
-    hipaa = "164.308(a)(1)(ii)(D)"
+    hipaa = SECURITY_HUB_HIPAA
     key = "adoptExistingSecurityHub"
     adopt = ctx.config.adopt_existing_security_hub
     try:
@@ -142,7 +146,7 @@ def check_security_hub(ctx: PreflightContext) -> list[CheckResult]:
 
 def check_trails(ctx: PreflightContext) -> list[CheckResult]:
     """The stack creates its own multi-region trail into the 6-year log archive (164.312(b))."""
-    hipaa = "164.312(b)"
+    hipaa = TRAIL_HIPAA
     trails = ctx.client("cloudtrail").describe_trails(includeShadowTrails=True).get("trailList", [])
     here = [t for t in trails if t.get("HomeRegion") == ctx.config.region]
     if len(here) >= TRAILS_PER_REGION:
