@@ -81,12 +81,16 @@ def context(config: SpaConfig, **changes: Any) -> PreflightContext:
     return ctx
 
 
-def stub(ctx: PreflightContext, service: str, region: str | None = None) -> Stubber:
-    """A Stubber on the context's client for ``service``: the check under test will use it."""
-    client = ctx.client(service, region)
-    stubber = Stubber(client)
-    stubber.activate()
-    return stubber
+@contextmanager
+def stub(ctx: PreflightContext, service: str, region: str | None = None) -> Iterator[Stubber]:
+    """An active Stubber on the context's client for ``service``: the check under test will use it.
+
+    Run the check inside the ``with`` block: on leaving it, every queued answer must have been
+    asked for, so a check that stops calling AWS (and passes on a default) fails its test.
+    """
+    with Stubber(ctx.client(service, region)) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
 
 
 def adopting(config: SpaConfig, **flags: bool) -> SpaConfig:

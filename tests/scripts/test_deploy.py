@@ -214,38 +214,50 @@ def test_caller_falls_back_to_user_when_git_has_no_email(monkeypatch: pytest.Mon
 # ------------------------------------------------------------------------------------------ destroy
 
 
-def _protected(synthesis: Synthesis) -> set[tuple[str, str]]:
-    return {(r.type, r.name) for r in synthesis.custom() if r.protect or r.retain_on_delete}
+# Stateless network resources the program creates: destroy deletes them, so they are never listed as kept.
+DELETED_BY_DESTROY = ("aws:ec2/vpc:Vpc", "aws:ec2/securityGroup:SecurityGroup")
 
 
-def test_destroy_lists_exactly_the_protected_resources_of_the_synthesis(
+def test_destroy_lists_the_stores_that_stay_and_not_the_network(
     stack_synthesis: Synthesis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from infra.config import load_stack
 
     monkeypatch.setattr("scripts.synth.synthesize", lambda config: stack_synthesis)
     kept = deploy.kept_resources(load_stack(paths.REPO_ROOT / "stacks", stack_synthesis.spa))
-    expected = _protected(stack_synthesis)
-    assert expected, (
-        f"{stack_synthesis.spa}: PHI, audit and backup stores must be protected (164.316(b)(2)(i))"
-    )
-    assert {(k.type, k.name) for k in kept} == expected
+    assert kept, f"{stack_synthesis.spa}: PHI, audit and backup stores must be protected (164.316(b)(2)(i))"
     kinds = {k.type for k in kept}
     for kind in ("aws:s3/bucket:Bucket", "aws:rds/instance:Instance", "aws:kms/key:Key"):
         assert kind in kinds, f"{stack_synthesis.spa}: destroy must say that {kind} resources stay"
+    for kind in DELETED_BY_DESTROY:
+        synthesized = stack_synthesis.of_type(kind)
+        assert synthesized, (
+            f"{stack_synthesis.spa}: the synthesis must hold a {kind} for this check to mean anything"
+        )
+        listed = [k.name for k in kept if k.type == kind]
+        assert listed == [], (
+            f"{stack_synthesis.spa}: {kind} {listed} is not protected and is deleted by destroy; "
+            "listing it as remaining would mislead the operator (164.310(d)(2)(iv))"
+        )
 
 
 def test_destroy_explains_what_stays_and_requires_the_spa_name(
     stack_synthesis: Synthesis, stacks: Path, fake_stack: FakeStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from infra.config import load_stack
+
     monkeypatch.setattr("scripts.synth.synthesize", lambda config: stack_synthesis)
     monkeypatch.setattr(cli, "console", Console(width=400))
     spa = stack_synthesis.spa
     result = invoke("destroy", spa, stdin="not-the-name\n")
     assert_one_line(result, 2, "does not match")
     assert fake_stack.calls == [], "a wrong name must destroy nothing"
-    for _, name in _protected(stack_synthesis):
-        assert name in result.stdout, f"{name}: destroy must list it as remaining"
+    kept = deploy.kept_resources(load_stack(stacks, spa))
+    assert kept, f"{spa}: PHI, audit and backup stores must be protected (164.316(b)(2)(i))"
+    for item in kept:
+        assert item.name in result.stdout, (
+            f"{spa}: {item.type} {item.name}: destroy must list it as remaining"
+        )
     for section in ("164.316(b)(2)(i)", "164.310(d)(2)(iv)", "Vault Lock", "pulumi state unprotect"):
         assert section in result.stdout, f"destroy must explain why resources stay ({section})"
 

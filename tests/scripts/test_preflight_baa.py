@@ -41,14 +41,12 @@ def agreement(name: str, state: str, **extra: Any) -> dict[str, Any]:
 
 def run(config: SpaConfig, response: dict[str, Any] | None = None, error: str | None = None) -> Any:
     ctx = context(config)
-    stubber = stub(ctx, "artifact")
-    if error is not None:
-        stubber.add_client_error("list_customer_agreements", error, "User is not authorized", 403)
-    else:
-        stubber.add_response("list_customer_agreements", response or {"customerAgreements": []})
-    result = only(check_baa(ctx), ITEM)
-    stubber.assert_no_pending_responses()
-    return result
+    with stub(ctx, "artifact") as stubber:  # checks on exit that the agreements were asked for
+        if error is not None:
+            stubber.add_client_error("list_customer_agreements", error, "User is not authorized", 403)
+        else:
+            stubber.add_response("list_customer_agreements", response or {"customerAgreements": []})
+        return only(check_baa(ctx), ITEM)
 
 
 def test_active_baa_is_ok(stack_config: SpaConfig) -> None:

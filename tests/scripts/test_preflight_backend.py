@@ -124,6 +124,11 @@ def test_account_wide_block_makes_the_bucket_private(aws: None, stack_config: Sp
 
 
 def test_public_bucket_policy_fails(aws: None, stack_config: SpaConfig) -> None:
+    """Every public access block flag on: only the bucket policy (Principal "*") makes the bucket public.
+
+    The policy is put before the block (AWS refuses a new public policy once BlockPublicPolicy is on);
+    without the IsPublic check the block alone would make this OK.
+    """
     make_bucket(stack_config, private=False)
     policy = {
         "Version": "2012-10-17",
@@ -136,12 +141,19 @@ def test_public_bucket_policy_fails(aws: None, stack_config: SpaConfig) -> None:
             }
         ],
     }
-    boto3.client("s3", region_name=stack_config.region).put_bucket_policy(
-        Bucket=BUCKET, Policy=json.dumps(policy)
-    )
+    s3 = boto3.client("s3", region_name=stack_config.region)
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    s3.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration=dict.fromkeys(FLAGS, True))
     result = only(backend(stack_config), PRIVATE_ITEM)
     assert result.status is Status.FAIL and "public" in result.detail, (
         f"{PRIVATE_ITEM} (164.312(a)(1)): {result}"
+    )
+    assert "bucket policy that makes it public" in result.detail, (
+        f"{PRIVATE_ITEM}: s3://{BUCKET} must fail on its public bucket policy, not the access block "
+        f"(164.312(a)(1)): {result.detail}"
+    )
+    assert f"delete-bucket-policy --bucket {BUCKET}" in result.action, (
+        f"{PRIVATE_ITEM}: s3://{BUCKET}: must say how to remove the public policy: {result.action}"
     )
 
 

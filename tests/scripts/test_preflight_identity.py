@@ -1,4 +1,10 @@
-"""Preflight: credentials, caller identity and regions, with moto and, for refusals, botocore's Stubber."""
+"""Preflight: credentials, caller identity and regions, with moto and, for refusals, botocore's Stubber.
+
+moto implements sts:GetCallerIdentity, but it always answers with an IAM user (``user/moto`` or a user
+it created): it cannot refuse the call with ExpiredToken or AccessDenied, nor name the root user. Those
+tests answer from botocore's Stubber (validated against botocore's service model); moto also lacks
+account:GetRegionOptStatus. Every queued Stubber answer must be used (``stub`` checks on exit).
+"""
 
 from __future__ import annotations
 
@@ -41,33 +47,36 @@ def test_no_credentials_fail_without_running_other_checks(stack_config: SpaConfi
 
 
 def test_expired_token_is_a_fail_saying_expired(stack_config: SpaConfig) -> None:
+    """Stubber: moto's GetCallerIdentity never answers ExpiredToken."""
     ctx = fresh(stack_config)
-    stubber = stub(ctx, "sts")
-    stubber.add_client_error(
-        "get_caller_identity", "ExpiredToken", "The security token included in the request is expired"
-    )
-    result = only(check_credentials(ctx), CREDENTIALS)
+    with stub(ctx, "sts") as stubber:
+        stubber.add_client_error(
+            "get_caller_identity", "ExpiredToken", "The security token included in the request is expired"
+        )
+        result = only(check_credentials(ctx), CREDENTIALS)
     assert result.status is Status.FAIL and "expired" in result.detail, f"{CREDENTIALS}: {result}"
 
 
 def test_denied_caller_identity_is_a_fail(stack_config: SpaConfig) -> None:
+    """Stubber: moto's GetCallerIdentity never answers AccessDenied (no SCPs are evaluated)."""
     ctx = fresh(stack_config)
-    stubber = stub(ctx, "sts")
-    stubber.add_client_error(
-        "get_caller_identity", "AccessDenied", "explicit deny in a service control policy", 403
-    )
-    result = only(check_credentials(ctx), CREDENTIALS)
+    with stub(ctx, "sts") as stubber:
+        stubber.add_client_error(
+            "get_caller_identity", "AccessDenied", "explicit deny in a service control policy", 403
+        )
+        result = only(check_credentials(ctx), CREDENTIALS)
     assert result.status is Status.FAIL and "AccessDenied" in result.detail, f"{CREDENTIALS}: {result}"
 
 
 def test_root_caller_is_a_warning(stack_config: SpaConfig) -> None:
+    """Stubber: moto's GetCallerIdentity always names an IAM user, never the account's root user."""
     ctx = fresh(stack_config)
-    stubber = stub(ctx, "sts")
-    stubber.add_response(
-        "get_caller_identity",
-        {"UserId": ACCOUNT, "Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:root"},
-    )
-    result = only(check_credentials(ctx), CALLER)
+    with stub(ctx, "sts") as stubber:
+        stubber.add_response(
+            "get_caller_identity",
+            {"UserId": ACCOUNT, "Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:root"},
+        )
+        result = only(check_credentials(ctx), CALLER)
     assert result.status is Status.WARN, f"{CALLER}: root use must be flagged (164.312(a)(2)(i)): {result}"
     assert result.hipaa == "164.312(a)(2)(i)", f"{CALLER}: names the section"
 
@@ -96,14 +105,15 @@ def test_dr_region_not_opted_in_fails(aws: None, stack_config: SpaConfig) -> Non
 def test_region_status_from_the_account_api_when_allowed(stack_config: SpaConfig) -> None:
     """account:GetRegionOptStatus (real response shape; moto does not implement it) is asked first."""
     ctx = fresh(stack_config)
-    stubber = stub(ctx, "account")
-    stubber.add_response(
-        "get_region_opt_status", {"RegionName": stack_config.region, "RegionOptStatus": "ENABLED_BY_DEFAULT"}
-    )
-    stubber.add_response(
-        "get_region_opt_status", {"RegionName": stack_config.dr_region, "RegionOptStatus": "DISABLED"}
-    )
-    primary, dr = check_regions(ctx)
+    with stub(ctx, "account") as stubber:
+        stubber.add_response(
+            "get_region_opt_status",
+            {"RegionName": stack_config.region, "RegionOptStatus": "ENABLED_BY_DEFAULT"},
+        )
+        stubber.add_response(
+            "get_region_opt_status", {"RegionName": stack_config.dr_region, "RegionOptStatus": "DISABLED"}
+        )
+        primary, dr = check_regions(ctx)
     assert primary.status is Status.OK, f"{primary.item}: {primary}"
     assert dr.status is Status.FAIL and dr.hipaa == "164.308(a)(7)(ii)(B)", f"{dr.item}: {dr}"
 

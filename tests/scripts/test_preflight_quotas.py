@@ -1,7 +1,11 @@
 """Preflight: service quotas the spa needs, counted from its synthesis, against the account's quotas.
 
-moto answers ``get_service_quota`` for some codes only and lacks ``get_aws_default_service_quota``;
-those answers come from botocore's Stubber, validated against botocore's service model.
+moto answers ``get_service_quota`` for the ``vpc`` service code only, always with AWS's fixed default
+values (5 VPCs per region, 50 interface endpoints per VPC), never with an applied value of our choosing
+nor with an error such as AccessDenied, and it lacks ``get_aws_default_service_quota``. Tests that need
+a chosen quota value, an error or the AWS-default fallback answer from botocore's Stubber instead
+(validated against botocore's service model); each such test's docstring says which of these it needs.
+Every queued Stubber answer must be used (``stub`` checks on exit).
 """
 
 from __future__ import annotations
@@ -44,14 +48,15 @@ def quota(service: str, code: str, name: str, value: float) -> dict[str, Any]:
 
 def run(config: SpaConfig, needs: QuotaNeeds = NEEDS, stubbed: list[Any] | None = None) -> list[CheckResult]:
     ctx = context(config, needs=lambda: needs)
-    if stubbed is not None:
-        stubber = stub(ctx, "service-quotas")
+    if stubbed is None:
+        return check_quotas(ctx)
+    with stub(ctx, "service-quotas") as stubber:
         for method, answer in stubbed:
             if isinstance(answer, str):
                 stubber.add_client_error(method, answer, "quota lookup failed", 400)
             else:
                 stubber.add_response(method, answer)
-    return check_quotas(ctx)
+        return check_quotas(ctx)
 
 
 def test_needs_count_what_the_program_creates(stack_synthesis: Synthesis) -> None:
@@ -87,7 +92,10 @@ def test_a_need_of_zero_reads_no_quota(aws: None, stack_config: SpaConfig) -> No
 
 
 def test_vpc_quota_already_used_up_fails(aws: None, stack_config: SpaConfig) -> None:
-    """moto's default VPC is in use; an applied quota of 1 leaves no room for the spa's VPC."""
+    """moto's default VPC is in use; an applied quota of 1 leaves no room for the spa's VPC.
+
+    Stubber: moto always answers the AWS default of 5 VPCs per region; an applied value of 1 cannot be set.
+    """
     answers = [
         ("get_service_quota", quota("vpc", "L-F678F1CE", "VPCs per Region", 1.0)),
         ("get_service_quota", quota("vpc", "L-29B6F2EB", "Interface VPC endpoints per VPC", 50.0)),
@@ -98,6 +106,7 @@ def test_vpc_quota_already_used_up_fails(aws: None, stack_config: SpaConfig) -> 
 
 
 def test_unapplied_quota_falls_back_to_the_aws_default(aws: None, stack_config: SpaConfig) -> None:
+    """Stubber: moto never answers NoSuchResourceException for a vpc quota, and lacks the default lookup."""
     answers = [
         ("get_service_quota", "NoSuchResourceException"),
         ("get_aws_default_service_quota", quota("vpc", "L-F678F1CE", "VPCs per Region", 5.0)),
@@ -108,6 +117,7 @@ def test_unapplied_quota_falls_back_to_the_aws_default(aws: None, stack_config: 
 
 
 def test_unreadable_quota_warns_and_the_others_still_run(aws: None, stack_config: SpaConfig) -> None:
+    """Stubber: moto cannot refuse get_service_quota with AccessDeniedException, nor answer a quota of 5."""
     answers = [
         ("get_service_quota", "AccessDeniedException"),
         ("get_service_quota", quota("vpc", "L-29B6F2EB", "Interface VPC endpoints per VPC", 5.0)),

@@ -72,6 +72,7 @@ def record(
     cleanup_ok: bool = True,
     reasons: list[str] | None = None,
     spa: str = "demo",
+    regions: list[str] | None = None,
 ) -> DrillRecord:
     return DrillRecord(
         drill_id=drill_id,
@@ -80,7 +81,7 @@ def record(
         account_id="111122223333",
         started_at=started,
         finished_at=started + timedelta(minutes=40),
-        regions=["us-east-1"],
+        regions=["us-east-1"] if regions is None else regions,
         from_dr_region=False,
         emulator=emulator,
         targets=DrillTargets(rto_minutes=240, rpo_hours=24),

@@ -1,8 +1,10 @@
 """The drill's AWS Backup restore path (scripts/drill/backup_jobs.py), 164.308(a)(7)(ii)(D).
 
-moto does not implement StartRestoreJob, DescribeRestoreJob, PutRestoreValidationResult, the restore
-testing APIs, and only part of ListRecoveryPointsByResource, so these tests wrap a real boto3 ``backup``
-client in botocore's Stubber: every request is checked against ``expected_params`` and every canned
+moto's ``backup`` backend (checked against moto 5.2.5) covers backup plans, vaults, vault lock, tags
+and report plans only: it implements none of ListRecoveryPointsByResource, StartRestoreJob,
+DescribeRestoreJob, PutRestoreValidationResult or the restore testing APIs, and it cannot create a
+recovery point (no StartBackupJob). So these tests wrap a real boto3 ``backup`` client in botocore's
+Stubber: every request is checked against ``expected_params`` and every canned
 response is validated by the Stubber against botocore's own service model for ``backup`` (the real
 response shapes). The client has fake credentials and an endpoint on 127.0.0.1 that nothing listens
 on, and the Stubber answers every call itself: no request can reach AWS.
@@ -96,7 +98,9 @@ def test_newest_completed_recovery_point_is_chosen_across_pages(backup: tuple[An
     assert point is not None and point.arn == POINT + "new", (
         f"{RESOURCE}: the newest recovery point must be restored, got {point} ({HIPAA_TESTING})"
     )
-    assert point.created == T0 and point.encryption_key_arn == KEY and point.resource_arn == RESOURCE
+    assert point.created == T0 and point.encryption_key_arn == KEY and point.resource_arn == RESOURCE, (
+        f"{RESOURCE}: the recovery point keeps its creation time (RPO), key and resource: {point}"
+    )
 
 
 def test_recovery_point_that_is_not_completed_is_never_chosen(backup: tuple[Any, Stubber]) -> None:
@@ -421,7 +425,11 @@ def test_report_validation_message_is_cut_to_the_limit(backup: tuple[Any, Stubbe
         {},
         {"RestoreJobId": "rj-1", "ValidationStatus": "FAILED", "ValidationStatusMessage": "x" * 1000},
     )
-    assert backup_jobs.report_validation(client, "rj-1", passed=False, message="x" * 5000) is None
+    error = backup_jobs.report_validation(client, "rj-1", passed=False, message="x" * 5000)
+    assert error is None, (
+        f"restore job rj-1: a 5000-character message must be cut to 1000, not rejected: {error!r} "
+        f"({HIPAA_TESTING})"
+    )
 
 
 def test_report_validation_error_is_returned_as_a_message(backup: tuple[Any, Stubber]) -> None:

@@ -8,7 +8,6 @@ tags, S3 objects copied into the drill's bucket). Everything else is moto (164.3
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -152,6 +151,7 @@ def test_vault_recovery_points_restore_through_aws_backup_and_pass(
     before = account.state()
     record = account.drill()
     assert record.verdict is Verdict.PASS, f"AWS Backup path must PASS: {record.failure_reasons()}"
+    assert record.resources, "demo: the AWS Backup path must restore the database and buckets"
     assert all(
         r.restore_job_id and r.recovery_point_arn and ":recovery-point:" in r.recovery_point_arn
         for r in record.resources
@@ -162,9 +162,11 @@ def test_vault_recovery_points_restore_through_aws_backup_and_pass(
 
 def test_validation_result_is_reported_to_aws_backup(account: Account, fake: FakeBackup) -> None:
     record = account.drill()
+    assert fake.started, "demo: the drill must start AWS Backup restore jobs, or there is nothing to validate"
+    assert fake.validations, "demo: PutRestoreValidationResult must be called for the restore jobs"
     assert sorted(job for job, _, _ in fake.validations) == sorted(
         str(r.restore_job_id) for r in record.resources
-    )
+    ), "demo: each restore job gets its validation result in AWS Backup (164.308(a)(7)(ii)(D))"
     assert all(passed for _, passed, _ in fake.validations), "SUCCESSFUL after a passing validation"
     for _, _, message in fake.validations:
         assert record.drill_id in message and "synthetic" not in message, "no PHI in the validation message"
@@ -176,7 +178,9 @@ def test_restore_metadata_keeps_copies_under_our_key_and_isolated(account: Accou
     assert rds["kms_key_arn"] == account.seed.data_key_arn, "RDS copy under the data key (164.312(a)(2)(iv))"
     assert rds["subnet_group"] == "demo-phi-db-isolated", "RDS copy in the isolated subnets (164.312(a)(1))"
     assert rds["security_group_id"].startswith("sg-"), "with the drill's no-ingress security group"
-    for s3 in (m for m in fake.metadata if m["type"] == "S3"):
+    s3_restores = [m for m in fake.metadata if m["type"] == "S3"]
+    assert s3_restores, "demo: every PHI bucket must be restored through AWS Backup (S3 restore metadata)"
+    for s3 in s3_restores:
         assert s3["kms_key_arn"] == account.seed.data_key_arn, (
             "S3 copy under the data key (164.312(a)(2)(iv))"
         )
@@ -188,7 +192,7 @@ def test_failed_restore_job_fails_the_drill(account: Account, fake: FakeBackup) 
     fake.outcome = "FAILED"
     before = account.state()
     record = account.drill(kinds=DATABASE)
-    assert record.verdict is Verdict.FAIL
+    assert record.verdict is Verdict.FAIL, "demo database: a FAILED restore job must fail the drill"
     assert "ended FAILED" in " ".join(record.failure_reasons()), "a failed restore job is the reason"
     assert account.drill_leftovers() == [] and account.state() == before, "nothing left, sources unchanged"
 
@@ -196,16 +200,20 @@ def test_failed_restore_job_fails_the_drill(account: Account, fake: FakeBackup) 
 def test_restore_job_timeout_fails_and_cleans_the_late_copy(account: Account, fake: FakeBackup) -> None:
     fake.timeout = True
     record = account.drill()
-    assert record.verdict is Verdict.FAIL
-    assert "timeout: restore job" in " ".join(record.failure_reasons())
+    assert record.verdict is Verdict.FAIL, "demo: a restore job past the deadline must fail the drill (RTO)"
+    assert "timeout: restore job" in " ".join(record.failure_reasons()), (
+        "demo: the timed-out restore job is the reason"
+    )
     assert account.drill_leftovers() == [], "a copy that appeared after the timeout is still removed"
 
 
 def test_start_restore_refused_fails_the_drill(account: Account, fake: FakeBackup) -> None:
     fake.refuse_start = True
     record = account.drill(kinds=DATABASE)
-    assert "StartRestoreJob AWS error InvalidParameterValueException" in " ".join(record.failure_reasons())
-    assert account.drill_leftovers() == []
+    assert "StartRestoreJob AWS error InvalidParameterValueException" in " ".join(record.failure_reasons()), (
+        "demo database: a refused StartRestoreJob is the reason the drill fails"
+    )
+    assert account.drill_leftovers() == [], "demo: nothing the drill created may remain (164.310(d)(2)(iv))"
 
 
 def test_scheduled_restore_tests_are_reported(account: Account, fake: FakeBackup) -> None:
@@ -224,7 +232,9 @@ def test_unreadable_recovery_points_fall_back_to_snapshots_with_a_note(
     monkeypatch.setattr(backup_jobs, "newest_recovery_point", denied)
     record = account.drill(kinds=DATABASE)
     (db,) = record.resources
-    assert db.verdict is Verdict.PASS and db.recovery_point_arn and ":snapshot:" in db.recovery_point_arn
+    assert db.verdict is Verdict.PASS and db.recovery_point_arn and ":snapshot:" in db.recovery_point_arn, (
+        f"{db.source}: unreadable AWS Backup recovery points fall back to the RDS snapshot: {db}"
+    )
     notes = [c for c in db.checks if c.note and c.name == "AWS Backup recovery points"]
     assert notes and "AccessDeniedException" in notes[0].detail, "the fallback is recorded, not silent"
 
@@ -238,9 +248,13 @@ def _dr_key(account: Account) -> str:
 
 def test_dr_drill_refuses_without_a_dr_key(account: Account, fake: FakeBackup) -> None:
     record = account.drill(from_dr_region=True)
-    assert record.verdict is Verdict.FAIL
-    assert "alias/demo/backup-dr does not exist" in " ".join(record.reasons)
-    assert record.regions == [account.config.region, account.config.dr_region]
+    assert record.verdict is Verdict.FAIL, "demo DR drill: no DR restore key must refuse the drill"
+    assert "alias/demo/backup-dr does not exist" in " ".join(record.reasons), (
+        "demo DR drill: the missing DR key alias/demo/backup-dr is the reason (164.312(a)(2)(iv))"
+    )
+    assert record.regions == [account.config.region, account.config.dr_region], (
+        f"demo DR drill: the evidence names the primary and DR regions: {record.regions}"
+    )
 
 
 def test_dr_drill_without_dr_network_fails_clearly_and_uses_the_dr_vault(
@@ -253,15 +267,19 @@ def test_dr_drill_without_dr_network_fails_clearly_and_uses_the_dr_vault(
     assert "no DB subnet group demo-phi-db-isolated in us-west-2" in reasons, (
         "never restore PHI into a default VPC (164.312(a)(1))"
     )
-    assert account.drill_leftovers() == []
+    assert account.drill_leftovers() == [], (
+        "demo DR drill: nothing the drill created may remain (164.310(d)(2)(iv))"
+    )
 
 
 def test_dr_bucket_without_a_dr_recovery_point_fails(account: Account, fake: FakeBackup) -> None:
     _dr_key(account)
     fake.points = False
     record = account.drill(from_dr_region=True, kinds=BUCKET)
-    assert record.verdict is Verdict.FAIL
+    assert record.verdict is Verdict.FAIL, "demo DR drill: a bucket without a DR recovery point must fail"
     assert "in the DR vault demo-dr-vault" in " ".join(record.failure_reasons()), (
         "a DR drill never falls back to the primary bucket's versions"
     )
-    assert json.dumps(record.to_dict()).count("us-west-2") >= 1
+    assert record.regions == [account.config.region, account.config.dr_region], (
+        f"demo DR drill: the evidence names the primary and DR regions: {record.regions}"
+    )

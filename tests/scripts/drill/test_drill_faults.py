@@ -67,7 +67,9 @@ def test_no_recovery_point_within_the_rpo_target(account: Account) -> None:
     record = account.drill(kinds=DATABASE, clock=later(hours))
     _assert_failed_and_clean(account, record, before, "no recovery point within the RPO target")
     (db,) = record.resources
-    assert db.rpo_seconds is not None and db.rpo_seconds > account.config.rpo_target_hours * 3600
+    assert db.rpo_seconds is not None and db.rpo_seconds > account.config.rpo_target_hours * 3600, (
+        f"{db.source}: RPO measured past the {account.config.rpo_target_hours} h target: {db.rpo_seconds}"
+    )
 
 
 def test_no_recovery_point_at_all(account: Account) -> None:
@@ -78,14 +80,21 @@ def test_no_recovery_point_at_all(account: Account) -> None:
 
     account.on("after-call.rds.DescribeDBSnapshots", no_snapshots)
     record = account.drill(kinds=DATABASE)
-    _assert_failed_and_clean(account, record, before, "no recovery point")
+    _assert_failed_and_clean(
+        account,
+        record,
+        before,
+        f"no recovery point: no backup of {account.seed.db_identifier} in the vault or RDS",
+    )
 
 
 def test_rto_target_missed(account: Account) -> None:
     before = account.state()
     step = timedelta(minutes=account.config.rto_target_minutes + 1)
     record = account.drill(kinds=DATABASE, clock=stepping_clock(step))
-    _assert_failed_and_clean(account, record, before, "exceeds the")
+    _assert_failed_and_clean(
+        account, record, before, f"min exceeds the {account.config.rto_target_minutes} min target"
+    )
     (db,) = record.resources
     assert db.rto_seconds is not None and db.rto_seconds > account.config.rto_target_minutes * 60, (
         "RTO measured"
@@ -198,7 +207,9 @@ def test_interrupt_during_the_database_wait_cleans_up_and_reraises(account: Acco
     record = caught.value.drill_record  # type: ignore[attr-defined]
     assert isinstance(record, DrillRecord), "the partial record travels with the interrupt, for the evidence"
     _assert_failed_and_clean(account, record, before, "interrupted")
-    assert record.finished_at is not None
+    assert record.finished_at is not None, (
+        f"drill {record.drill_id}: an interrupted drill records when it ended"
+    )
 
 
 def test_interrupt_during_the_bucket_copy_cleans_up_and_reraises(account: Account) -> None:

@@ -27,7 +27,7 @@ def account() -> Iterator[Account]:
 
 def test_discovery_finds_the_database_and_buckets_by_tags_only(account: Account) -> None:
     found = discover(account.session, "us-east-1", "demo", frozenset(ResourceKind))
-    assert found[0].kind is ResourceKind.DATABASE, "database first"
+    assert found and found[0].kind is ResourceKind.DATABASE, f"demo: the database is drilled first: {found}"
     assert {r.identifier for r in found} == {account.seed.db_identifier, *account.seed.buckets}, (
         "exactly the PHI stores the backup plan selects by medspa:backup=phi (164.308(a)(7)(ii)(A)); "
         "not the PHI-tagged key or snapshots"
@@ -51,16 +51,25 @@ def test_discovery_ignores_other_spas_and_drill_copies(account: Account) -> None
 
 def test_discovery_limited_to_one_kind(account: Account) -> None:
     found = discover(account.session, "us-east-1", "demo", frozenset({ResourceKind.DATABASE}))
-    assert [r.identifier for r in found] == [account.seed.db_identifier]
+    assert [r.identifier for r in found] == [account.seed.db_identifier], (
+        f"demo: --resource database must find only {account.seed.db_identifier}, found {found}"
+    )
 
 
 def test_key_check_accepts_an_enabled_key(account: Account) -> None:
     status = inspect_key(account.client("kms"), restore_key_alias("demo", dr=False))
-    assert status.usable and status.arn == account.seed.data_key_arn
+    assert status.usable and status.arn == account.seed.data_key_arn, (
+        f"alias/demo/data: an enabled data key must be usable for the restore (164.312(a)(2)(iv)): {status}"
+    )
 
 
-@pytest.mark.parametrize(("fault", "state"), [("disable", "Disabled"), ("delete", "PendingDeletion")])
-def test_key_check_names_the_state_and_what_to_do(account: Account, fault: str, state: str) -> None:
+@pytest.mark.parametrize(
+    ("fault", "state", "hint"),
+    [("disable", "Disabled", "kms enable-key"), ("delete", "PendingDeletion", "kms cancel-key-deletion")],
+)
+def test_key_check_names_the_state_and_what_to_do(
+    account: Account, fault: str, state: str, hint: str
+) -> None:
     kms = account.client("kms")
     key_id = kms.describe_key(KeyId=account.seed.data_key_arn)["KeyMetadata"]["KeyId"]
     if fault == "disable":
@@ -68,15 +77,20 @@ def test_key_check_names_the_state_and_what_to_do(account: Account, fault: str, 
     else:
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     status = inspect_key(kms, "alias/demo/data")
-    assert not status.usable and status.problem is not None
-    assert state in status.problem and ("enable" in status.problem or "cancel" in status.problem), (
-        status.problem
+    assert not status.usable and status.problem is not None, (
+        f"alias/demo/data: a {state} key must not be used for the restore (164.312(a)(2)(iv)): {status}"
     )
+    assert state in status.problem, (
+        f"alias/demo/data: the problem names the key state {state}: {status.problem}"
+    )
+    assert hint in status.problem, f"alias/demo/data: a {state} key must say `{hint}`: {status.problem}"
 
 
 def test_key_check_reports_a_missing_key(account: Account) -> None:
     status = inspect_key(account.client("kms"), restore_key_alias("demo", dr=True))
-    assert status.problem == "restore key alias/demo/backup-dr does not exist"
+    assert status.problem == "restore key alias/demo/backup-dr does not exist", (
+        f"alias/demo/backup-dr: a missing DR restore key must be named: {status}"
+    )
 
 
 def test_locked_bucket_outside_the_emulator_gets_every_control(account: Account) -> None:
@@ -101,37 +115,49 @@ def test_locked_bucket_outside_the_emulator_gets_every_control(account: Account)
     create_locked_bucket(env, name)
     s3 = account.client("s3")
     assert all(s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"].values()), (
-        "164.312(a)(1)"
+        f"{name}: every public access block flag on (164.312(a)(1))"
     )
     rule = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == account.seed.data_key_arn, (
-        "164.312(a)(2)(iv)"
+        f"{name}: default encryption under the data key (164.312(a)(2)(iv))"
     )
     policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
     deny = policy["Statement"][0]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, (
-        "TLS only (164.312(e)(1))"
+        f"{name}: bucket policy denies non-TLS requests (164.312(e)(1))"
     )
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]}
-    assert tags[DRILL_TAG_KEY] == "d20261123t101500z-a1b2c3", "tagged so cleanup finds it"
-    assert env.workspace.created, "registered for teardown before it was created"
+    assert tags[DRILL_TAG_KEY] == "d20261123t101500z-a1b2c3", (
+        f"{name}: {DRILL_TAG_KEY} tag so cleanup finds it"
+    )
+    assert env.workspace.created, f"{name}: registered for teardown before it was created (164.310(d)(2)(iv))"
 
 
 def test_manifest_mismatch_counts_and_hashes_keys_never_names_them() -> None:
     expected = {"patients/jane-doe.pdf": Entry(3, "a"), "patients/john-roe.pdf": Entry(3, "b")}
     restored = {"patients/jane-doe.pdf": Entry(3, "x")}
     check = compare(expected, restored)
-    assert not check.passed and check.hipaa == "164.312(c)(1)"
-    assert "2 of 2 objects differ (missing 1, extra 0, changed 1)" in check.detail
+    assert not check.passed and check.hipaa == "164.312(c)(1)", (
+        f"manifest: a missing and a changed object must fail the integrity check (164.312(c)(1)): {check}"
+    )
+    assert "2 of 2 objects differ (missing 1, extra 0, changed 1)" in check.detail, (
+        f"manifest: counts of missing, extra and changed objects: {check.detail}"
+    )
     assert "jane" not in check.detail and "john" not in check.detail, "object keys may name patients"
-    assert key_digest("patients/jane-doe.pdf")[:16] in check.detail
+    assert key_digest("patients/jane-doe.pdf")[:16] in check.detail, (
+        f"manifest: a differing object is named by its key's SHA-256 prefix: {check.detail}"
+    )
 
 
 def test_manifest_match() -> None:
     same = {"k": Entry(1, "a")}
-    assert compare(same, dict(same)).passed
+    assert compare(same, dict(same)).passed, "manifest: identical sizes and SHA-256 pass (164.312(c)(1))"
 
 
 def test_bucket_role_from_the_stack_naming() -> None:
-    assert bucket_role("demo-phi-photos-123456789012", "demo", "123456789012") == "photos"
-    assert bucket_role("unrelated", "demo", "123456789012") == "bucket"
+    assert bucket_role("demo-phi-photos-123456789012", "demo", "123456789012") == "photos", (
+        "demo-phi-photos-123456789012: role taken from the stack's bucket naming"
+    )
+    assert bucket_role("unrelated", "demo", "123456789012") == "bucket", (
+        "unrelated: a bucket outside the naming gets the generic role"
+    )

@@ -97,6 +97,7 @@ def test_drill_security_group_has_no_ingress_and_no_egress(account: Account) -> 
 
 def test_bucket_copy_matches_source_manifest_and_is_locked_down(account: Account) -> None:
     record = account.drill(kinds=frozenset({ResourceKind.BUCKET}))
+    assert record.resources, f"{account.config.spa}: every PHI bucket must be drilled, none was"
     for bucket in record.resources:
         checks = {c.name: c for c in bucket.checks}
         assert checks["manifest matches the source"].passed, (
@@ -113,6 +114,7 @@ def test_point_in_time_copy_holds_the_version_current_at_recovery_time(account: 
     record = account.drill(kinds=frozenset({ResourceKind.BUCKET}))
     per_bucket = len(SYNTHETIC_OBJECTS)
     assert len(copied) == per_bucket * len(record.resources), "one copy per key, not per version"
+    assert copied, f"{account.config.spa}: the drill must copy each PHI bucket's objects, it copied none"
     assert all(c["CopySource"].get("VersionId") for c in copied), "copies name the exact source version"
     assert all(c["SSEKMSKeyId"] == account.seed.data_key_arn for c in copied), "copies under the data key"
 
@@ -121,6 +123,7 @@ def test_rto_and_rpo_are_measured_against_the_targets(account: Account) -> None:
     record = account.drill()
     assert record.targets.rto_minutes == account.config.rto_target_minutes
     assert record.targets.rpo_hours == account.config.rpo_target_hours
+    assert record.resources, f"{account.config.spa}: the database and PHI buckets must be drilled, none was"
     for resource in record.resources:
         assert resource.rto_seconds is not None and resource.rto_seconds >= 0, (
             f"{resource.source}: RTO measured"

@@ -83,13 +83,19 @@ def test_real_evidence_carries_no_emulator_notice(tmp_path: Path) -> None:
         )
 
 
+# The spa and region(s) rows get values that appear in no ARN, plan name or resource row, so each one is
+# found only if its own row is rendered.
+SHOWN_SPA = "harborview-smiles"
+SHOWN_REGIONS = ["us-east-1", "ca-central-1"]
+
+
 @pytest.mark.parametrize("render", [render_markdown, render_html], ids=["markdown", "html"])
 @pytest.mark.parametrize(
     "fragment",
     [
-        "demo",  # spa
+        SHOWN_SPA,  # spa
         "assumed-role/drill-operator/privacy-officer",  # operator identity
-        "us-east-1",  # region
+        "us-east-1, ca-central-1",  # region(s)
         "2026-11-23 10:15:00 UTC",  # time
         RECOVERY_POINT_ARN,  # recovery point
         "2026-11-23 06:45:00 UTC",  # recovery point creation time
@@ -105,8 +111,11 @@ def test_real_evidence_carries_no_emulator_notice(tmp_path: Path) -> None:
     ],
 )
 def test_report_shows(render: Callable[[DrillRecord], str], fragment: str) -> None:
-    text = re.sub(r"<[^>]+>", "", render(record()))  # HTML compared as text, without tags
-    assert fragment in text, f"report must show {fragment!r} (164.308(a)(7)(ii)(D) evidence)"
+    drill = record(spa=SHOWN_SPA, regions=SHOWN_REGIONS)
+    text = re.sub(r"<[^>]+>", "", render(drill))  # HTML compared as text, without tags
+    assert fragment in text, (
+        f"{drill.drill_id} report: must show {fragment!r} (164.308(a)(7)(ii)(D) evidence)"
+    )
 
 
 def test_report_shows_fail_with_reasons() -> None:
@@ -168,7 +177,10 @@ def test_upload_puts_evidence_under_drills_prefix_of_the_log_archive(aws_env: No
     assert keys == sorted(prefix + p.name for p in files.all_paths), (
         f"evidence must be archived under {prefix} in the Object Lock bucket (164.316(b)(2)(i))"
     )
-    assert all(u.startswith("s3://demo-log-archive-123456789012/drills/") for u in uploaded)
+    assert uploaded, "upload must return the S3 URI of each evidence file (164.316(b)(2)(i))"
+    assert all(u.startswith("s3://demo-log-archive-123456789012/drills/") for u in uploaded), (
+        f"demo-log-archive-123456789012: every evidence file under drills/ (164.316(b)(2)(i)): {uploaded}"
+    )
 
 
 def test_upload_without_a_tagged_archive_bucket_fails_clearly(aws_env: None, tmp_path: Path) -> None:
